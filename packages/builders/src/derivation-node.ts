@@ -1,0 +1,71 @@
+import { lstat } from "node:fs/promises";
+import { BuildError, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { envText, refsOf, type EnvValue } from "./node-values.js";
+import { runBash } from "./run-bash.js";
+
+export interface DerivationSpec {
+  readonly name: string;
+  readonly builder: string;
+  readonly env: Readonly<Record<string, EnvValue>>;
+  readonly searchPaths: readonly MakesNode[];
+  /** sha256 (hex) of the promised output: a file's content, or the tree digest of a directory. */
+  readonly outputHash?: string | undefined;
+  readonly runtimeDeps: readonly MakesNode[];
+}
+
+/** makeDerivation's node: a bash builder run in a clean environment that writes `$out`. */
+export class DerivationNode extends MakesNode {
+  readonly kind: string = "derivation";
+  #deps: MakesNode[] | undefined;
+
+  constructor(readonly spec: DerivationSpec) {
+    super(spec.name);
+  }
+
+  /** Env values with their thunks called (lazily: a forward reference resolves when the graph is walked). */
+  envTexts(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v)]));
+  }
+
+  deps(): readonly MakesNode[] {
+    this.#deps ??= refsOf([this.spec.builder, ...Object.values(this.envTexts())], [...this.spec.searchPaths, ...this.spec.runtimeDeps]);
+    return this.#deps;
+  }
+
+  override runtimeDeps(): readonly MakesNode[] {
+    return this.spec.runtimeDeps;
+  }
+
+  async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
+    const builder = ctx.resolveForHash(this.spec.builder);
+    const env = Object.fromEntries(Object.entries(this.envTexts()).map(([k, v]) => [k, ctx.resolveForHash(v)]));
+    const searchPaths = this.spec.searchPaths.map((n) => ctx.hashOf(n));
+    const inputs: Record<string, string> = { builder: sha256Hex(builder) };
+    for (const [k, v] of Object.entries(env)) inputs[`env.${k}`] = v;
+    if (this.spec.outputHash !== undefined) inputs.outputHash = this.spec.outputHash;
+    return {
+      key: { builder, env, searchPaths, outputHash: this.spec.outputHash ?? null, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) },
+      inputs,
+    };
+  }
+
+  async build(ctx: BuildContext): Promise<void> {
+    const env = Object.fromEntries(Object.entries(this.envTexts()).map(([k, v]) => [k, ctx.resolvePaths(v)]));
+    const pathDirs = this.spec.searchPaths.map((n) => `${ctx.storePathOf(n)}/bin`);
+    await runBash(ctx, ctx.resolvePaths(this.spec.builder), env, pathDirs);
+    if (this.spec.outputHash !== undefined) await checkOutputHash(ctx, this.spec.outputHash);
+  }
+}
+
+async function checkOutputHash(ctx: BuildContext, expected: string): Promise<void> {
+  let actual: string;
+  try {
+    const st = await lstat(ctx.out);
+    actual = st.isFile() ? await sha256File(ctx.out) : (await treeDigest(ctx.out, { normalise: false })).digest;
+  } catch {
+    return; // no output: the engine reports it
+  }
+  if (actual !== expected.toLowerCase()) {
+    throw new BuildError("hash-mismatch", `${ctx.label}: the output does not match outputHash: expected ${expected}, got ${actual}; fix the builder or update outputHash`);
+  }
+}

@@ -1,0 +1,88 @@
+import { ConfigError, sanitiseName } from "@makes/core";
+import { parseSha256 } from "./parse-sha256.js";
+
+export type FetchBuilderName = "fetchUrl" | "fetchArchive";
+
+export interface FetchArgs {
+  /** The URL as given (validated to be http or https). */
+  readonly url: string;
+  /** Lower-case hex. */
+  readonly sha256: string;
+  /** A valid store name. */
+  readonly name: string;
+}
+
+const STORE_NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
+const MAX_NAME = 200;
+/** Stripped from fetchArchive's default name: the store path holds the unpacked tree, not the archive. */
+const ARCHIVE_SUFFIX = /\.(tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2|tar|zip)$/i;
+
+/**
+ * Checks the argument object of `fetchUrl` / `fetchArchive` ({ url, sha256, name? }) and returns it normalised.
+ * - `url`: an absolute http or https URL;
+ * - `sha256`: 64 hex characters or an SRI `sha256-<base64>` (returned as lower-case hex);
+ * - `name`: optional; when given it must already be a valid store name (`[A-Za-z0-9+._?=-]`, no leading dot,
+ *   at most 200 characters) — a name the user chose is not silently changed. When absent it is the URL's last
+ *   non-empty path segment (percent-decoded), sanitised; for fetchArchive without its archive extension; and
+ *   the host name when the path has no segment.
+ * Anything else is a ConfigError("bad-argument") that names the builder, the value and what to write instead.
+ */
+export function validateFetchArgs(raw: unknown, builder: FetchBuilderName): FetchArgs {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw bad(`${builder} expects an object { url, sha256, name? }, got ${describe(raw)}`);
+  }
+  const args = raw as Record<string, unknown>;
+  if (typeof args.url !== "string") throw bad(`${builder}: url must be a string (an http or https URL), got ${describe(args.url)}`);
+  let url: URL;
+  try {
+    url = new URL(args.url);
+  } catch {
+    throw bad(`${builder}: url "${args.url}" is not an absolute URL; write it as https://host/path`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw bad(`${builder}: url "${args.url}" must use http or https, not ${url.protocol.slice(0, -1)}`);
+  }
+  const shaHint = `; write the 64 hex characters that \`sha256sum FILE\` prints (or an SRI "sha256-…"), or put "${"0".repeat(64)}" and copy the real hash from the mismatch error`;
+  if (typeof args.sha256 !== "string") throw bad(`${builder} ${args.url}: sha256 is required, got ${describe(args.sha256)}${shaHint}`);
+  const sha256 = parseSha256(args.sha256);
+  if (sha256 === undefined) throw bad(`${builder} ${args.url}: sha256 "${args.sha256}" is not a sha256 hash${shaHint}`);
+
+  let name: string;
+  if (args.name === undefined) {
+    name = defaultName(url, builder);
+  } else if (typeof args.name !== "string" || !STORE_NAME.test(args.name) || args.name.length > MAX_NAME) {
+    throw bad(
+      `${builder} ${args.url}: name ${describe(args.name)} is not a valid store name; use letters, digits and + . _ ? = - (not starting with a dot, at most ${MAX_NAME} characters), e.g. "${defaultName(url, builder)}"`,
+    );
+  } else {
+    name = args.name;
+  }
+  return { url: args.url, sha256, name };
+}
+
+function defaultName(url: URL, builder: FetchBuilderName): string {
+  const segment = url.pathname.split("/").filter((s) => s !== "").at(-1);
+  let base = segment === undefined ? url.hostname : safeDecode(segment);
+  if (builder === "fetchArchive") base = base.replace(ARCHIVE_SUFFIX, "") || base;
+  return sanitiseName(base).slice(0, MAX_NAME);
+}
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "string") return JSON.stringify(value);
+  if (Array.isArray(value)) return "an array";
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+function bad(message: string): ConfigError {
+  return new ConfigError("bad-argument", message);
+}

@@ -1,0 +1,90 @@
+import { ConfigError, isMakesNode, nodesIn, type MakesNode } from "@makes/core";
+
+/** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
+export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
+
+/** The text of an env value with nodes as tokens (thunks are called: that is when lazy references resolve). */
+export function envText(value: EnvValue): string {
+  const resolved = typeof value === "function" ? value() : value;
+  return isMakesNode(resolved) ? resolved.toString() : String(resolved);
+}
+
+/** The nodes a list of texts refers to, without repeats, in order. */
+export function refsOf(texts: readonly string[], extra: readonly MakesNode[] = []): MakesNode[] {
+  const refs: MakesNode[] = [];
+  for (const node of [...extra, ...texts.flatMap((t) => nodesIn(t))]) if (!refs.includes(node)) refs.push(node);
+  return refs;
+}
+
+/** Store names: letters, digits and `+._?=-`, not starting with a dot, as in Nix. */
+const STORE_NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
+
+export function checkName(builder: string, name: unknown): string {
+  if (typeof name !== "string" || name === "") {
+    throw new ConfigError("bad-argument", `${builder}: \`name\` is required and must be a non-empty string, for example name: "hello"`);
+  }
+  if (!STORE_NAME.test(name) || name.length > 200) {
+    throw new ConfigError(
+      "bad-argument",
+      `${builder}: the name ${JSON.stringify(name.slice(0, 80))} may only contain letters, digits and + . _ ? = - (no "/" or spaces, not starting with "."); rename it, for example to ${JSON.stringify(name.replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "") || "job")}`,
+    );
+  }
+  return name;
+}
+
+/** Names the builder sets itself; an env key may not override them. */
+export const RESERVED_ENV = new Set(["out", "PATH", "HOME", "TMPDIR", "TMP", "TEMP", "SOURCE_DATE_EPOCH"]);
+const SHELL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function checkEnv(builder: string, name: string, env: unknown): Record<string, EnvValue> {
+  if (env === undefined) return {};
+  if (env === null || typeof env !== "object" || Array.isArray(env) || isMakesNode(env)) {
+    throw new ConfigError("bad-argument", `${builder} "${name}": \`env\` must be an object of NAME: value pairs`);
+  }
+  const out: Record<string, EnvValue> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (!SHELL_IDENTIFIER.test(key)) {
+      throw new ConfigError("bad-argument", `${builder} "${name}": the env key ${JSON.stringify(key)} is not a shell identifier; use letters, digits and _ (not starting with a digit)`);
+    }
+    if (RESERVED_ENV.has(key)) {
+      throw new ConfigError("bad-argument", `${builder} "${name}": the env key "${key}" is reserved (makes sets ${[...RESERVED_ENV].join(", ")}); rename it`);
+    }
+    const ok = ["string", "number", "boolean", "function"].includes(typeof value) || isMakesNode(value);
+    if (!ok || (typeof value === "number" && !Number.isFinite(value))) {
+      throw new ConfigError("bad-argument", `${builder} "${name}": env.${key} must be a string, number, boolean or node; got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+    }
+    if (typeof value === "string" && value.includes("\0")) {
+      throw new ConfigError("bad-argument", `${builder} "${name}": env.${key} contains a NUL byte, which no environment variable can hold`);
+    }
+    out[key] = value as EnvValue;
+  }
+  return out;
+}
+
+export function checkText(builder: string, name: string, field: string, value: unknown): string {
+  if (typeof value !== "string") {
+    throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` must be a string of bash; got ${value === undefined ? "nothing" : typeof value}`);
+  }
+  if (value.includes("\0")) throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` contains a NUL byte`);
+  return value;
+}
+
+export function checkSearchPaths(builder: string, name: string, value: unknown): MakesNode[] {
+  if (value === undefined) return [];
+  const bin = (value as { bin?: unknown } | null)?.bin;
+  if (value === null || typeof value !== "object" || (bin !== undefined && !Array.isArray(bin))) {
+    throw new ConfigError("bad-argument", `${builder} "${name}": \`searchPaths\` must be { bin: [node, ...] }`);
+  }
+  const nodes = (bin ?? []) as unknown[];
+  for (const [i, n] of nodes.entries()) {
+    if (!isMakesNode(n)) throw new ConfigError("bad-argument", `${builder} "${name}": searchPaths.bin[${i}] must be a node (a package or derivation)`);
+  }
+  return nodes as MakesNode[];
+}
+
+export function checkObject(builder: string, args: unknown): Record<string, unknown> {
+  if (args === null || typeof args !== "object" || Array.isArray(args)) {
+    throw new ConfigError("bad-argument", `${builder}: expects one object argument, for example ${builder}({ name: "hello", ... })`);
+  }
+  return args as Record<string, unknown>;
+}

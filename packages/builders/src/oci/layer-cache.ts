@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { LayerPackage } from "./layer-package.js";
+import { DEFAULT_GZIP_LEVEL, DEFAULT_LAYER_MTIME, writeLayer, type LayerBlob } from "./write-layer.js";
+
+/** Bump when anything in how a layer tar or its compression is produced changes: old entries then miss. */
+export const LAYER_FORMAT_VERSION = "makes-oci-layer-v1";
+
+export interface LayerCacheOptions {
+  mtime?: number;
+  gzipLevel?: number;
+}
+
+/**
+ * A content cache of layer blobs under `cacheDir`:
+ *   blobs/sha256/<hex>   the gzip blobs, shared by every image (hardlinked into image layouts)
+ *   layers/<key>.json    layer key → { diffId, digest, size, mediaType, warnings }
+ *   tmp/                 blobs being written (renamed into blobs/ when complete)
+ * The key is sha256 over the format version, the tar/compression options and the ids of the packages in the
+ * layer in order, so a layer whose packages did not change is reused without reading a file of it.
+ * Every write is a temp file + rename: a crash never leaves an entry that looks valid.
+ */
+export class LayerCache {
+  hits = 0;
+  misses = 0;
+  readonly mtime: number;
+  readonly gzipLevel: number;
+
+  constructor(readonly cacheDir: string, options: LayerCacheOptions = {}) {
+    this.mtime = options.mtime ?? DEFAULT_LAYER_MTIME;
+    this.gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  }
+
+  keyOf(packages: readonly LayerPackage[]): string {
+    const material = JSON.stringify({
+      version: LAYER_FORMAT_VERSION,
+      mtime: this.mtime,
+      compression: "gzip",
+      level: this.gzipLevel,
+      packages: packages.map((p) => p.id),
+    });
+    return createHash("sha256").update(material).digest("hex");
+  }
+
+  blobPath(digest: string): string {
+    return join(this.cacheDir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+  }
+
+  /** The layer of `packages`, from the cache when its key and blob are there, else written and recorded. */
+  async layer(
+    packages: readonly LayerPackage[],
+    options: { onWarning?: (message: string) => void; signal?: AbortSignal } = {},
+  ): Promise<LayerBlob> {
+    const key = this.keyOf(packages);
+    const recordPath = join(this.cacheDir, "layers", `${key}.json`);
+    const cached = await this.read(recordPath);
+    if (cached !== undefined) {
+      this.hits += 1;
+      for (const w of cached.warnings) options.onWarning?.(w);
+      return cached;
+    }
+    this.misses += 1;
+    const tmpDir = join(this.cacheDir, "tmp");
+    await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(join(this.cacheDir, "blobs", "sha256"), { recursive: true }), mkdir(join(this.cacheDir, "layers"), { recursive: true })]);
+    const tmp = join(tmpDir, `layer-${randomBytes(8).toString("hex")}`);
+    try {
+      const blob = await writeLayer(packages, tmp, { mtime: this.mtime, gzipLevel: this.gzipLevel, ...options });
+      await rename(tmp, this.blobPath(blob.digest)); // same content if another writer won the race
+      await atomicWrite(recordPath, JSON.stringify(blob));
+      return blob;
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async read(recordPath: string): Promise<LayerBlob | undefined> {
+    try {
+      const record = JSON.parse(await readFile(recordPath, "utf8")) as LayerBlob;
+      const info = await stat(this.blobPath(record.digest));
+      return info.size === record.size ? record : undefined;
+    } catch {
+      return undefined; // missing or torn entry: rebuild it
+    }
+  }
+}
+
+export async function atomicWrite(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

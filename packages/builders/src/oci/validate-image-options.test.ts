@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ConfigError } from "@makes/core";
+import { validateImageOptions } from "./validate-image-options.js";
+import { goArch } from "./host-platform.js";
+
+const defaults = { name: "example/app", tag: "latest", jobLabel: "/myContainer" };
+const ok = (raw: Record<string, unknown>, env: { SOURCE_DATE_EPOCH?: string } = {}) => validateImageOptions(raw, defaults, env);
+const rejects = (raw: Record<string, unknown>, pattern: RegExp, env: { SOURCE_DATE_EPOCH?: string } = {}) => {
+  assert.throws(() => validateImageOptions(raw, defaults, env), (err: unknown) => {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.reason, "bad-argument");
+    assert.ok(!err.message.includes("\n"), "one line");
+    assert.match(err.message, /^makeContainerImage \(\/myContainer\): /);
+    assert.match(err.message, pattern);
+    return true;
+  });
+};
+
+test("defaults: 65 layers, host architecture in Go names, fixed created (case 13)", () => {
+  const o = ok({});
+  assert.equal(o.maxLayers, 65);
+  assert.equal(o.architecture, goArch());
+  assert.ok(["amd64", "arm64", "386", "arm", "ppc64le", "s390x", "riscv64"].includes(o.architecture));
+  assert.equal(o.os, process.platform === "linux" ? "linux" : o.os);
+  assert.equal(o.created, "1970-01-01T00:00:01Z");
+  assert.deepEqual(o.config, {});
+  assert.equal(o.name, "example/app");
+  assert.equal(o.tag, "latest");
+});
+
+test("goArch maps Node's names to Go's", () => {
+  assert.equal(goArch("x64"), "amd64");
+  assert.equal(goArch("arm64"), "arm64");
+  assert.equal(goArch("ia32"), "386");
+});
+
+test("SOURCE_DATE_EPOCH sets created as RFC 3339 UTC; a bad one is an error", () => {
+  assert.equal(ok({}, { SOURCE_DATE_EPOCH: "1700000000" }).created, "2023-11-14T22:13:20Z");
+  assert.equal(ok({ created: "2020-01-02T03:04:05+01:00" }, { SOURCE_DATE_EPOCH: "5" }).created, "2020-01-02T03:04:05+01:00");
+  rejects({}, /SOURCE_DATE_EPOCH must be a whole number/, { SOURCE_DATE_EPOCH: "yesterday" });
+  rejects({ created: "1970-01-01 00:00:01" }, /created must be an RFC 3339 time/);
+  rejects({ created: 5 }, /created must be an RFC 3339 time.*got the number 5/);
+});
+
+test("maxLayers of 0, -1 or 2.5 is a clear error (case 11)", () => {
+  for (const bad of [0, -1, 2.5, "3"]) rejects({ maxLayers: bad }, /maxLayers must be a positive integer/);
+  assert.equal(ok({ maxLayers: 3 }).maxLayers, 3);
+});
+
+test("config.Env as a string, ExposedPorts as an array, Entrypoint as a string: errors naming field and form (case 12)", () => {
+  rejects({ config: { Env: "A=1" } }, /config\.Env must be an array of "NAME=value" strings, got a string$/);
+  rejects({ config: { Env: ["A=1", "novalue"] } }, /config\.Env must be an array of "NAME=value" strings, got "novalue" at index 1$/);
+  rejects({ config: { ExposedPorts: ["80/tcp"] } }, /config\.ExposedPorts must be an object of ports to \{\}.*got an array$/);
+  rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]/);
+  rejects({ config: { Entrypoint: "/bin/sh" } }, /config\.Entrypoint must be an array of strings.*got a string$/);
+  rejects({ config: { Cmd: ["ls", 3] } }, /config\.Cmd must be an array of strings.*got the number 3 at index 1$/);
+  rejects({ config: { Labels: { a: 1 } } }, /config\.Labels must be an object of strings to strings/);
+  rejects({ config: { WorkingDir: 5 } }, /config\.WorkingDir must be a non-empty string/);
+  rejects({ config: { Volumes: ["/data"] } }, /config\.Volumes must be an object/);
+  rejects({ config: "x" }, /config must be an object/);
+});
+
+test("an unknown config field is an error listing the known ones", () => {
+  rejects({ config: { Entrypoints: ["/bin/sh"] } }, /config\.Entrypoints must be one of the known fields \(Env, Entrypoint, Cmd, WorkingDir, User, ExposedPorts, Volumes, Labels, StopSignal\)/);
+});
+
+test("a full valid config is kept as given", () => {
+  const config = {
+    Env: ["PATH=/bin", "EMPTY="],
+    Entrypoint: ["/bin/app"],
+    Cmd: ["--serve"],
+    WorkingDir: "/srv",
+    User: "1000:1000",
+    StopSignal: "SIGRTMIN+3",
+    ExposedPorts: { "80": {}, "80/tcp": {}, "53/udp": {} },
+    Volumes: { "/data": {} },
+    Labels: { "org.example.k": "v" },
+  };
+  assert.deepEqual(ok({ config }).config, config);
+});
+
+test("name and tag must be valid for a docker reference", () => {
+  assert.equal(ok({ name: "example.com:5000/team/my-app", tag: "v1.0_rc-1" }).name, "example.com:5000/team/my-app");
+  rejects({ name: "Example/App" }, /name must be a docker reference name.*got "Example\/App"/);
+  rejects({ name: "" }, /name must be/);
+  rejects({ tag: "-bad" }, /tag must be/);
+  rejects({ tag: "a".repeat(129) }, /tag must be/);
+  rejects({ tag: "has space" }, /tag must be/);
+  rejects({ architecture: "x86 64" }, /architecture must be a Go GOARCH name/);
+});

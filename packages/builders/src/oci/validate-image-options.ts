@@ -1,0 +1,208 @@
+import { ConfigError } from "@makes/core";
+import { goArch, goOs } from "./host-platform.js";
+import { IMAGE_CONFIG_KEYS, type ImageConfig, type ImageOptions } from "./image-options.js";
+
+export const DEFAULT_MAX_LAYERS = 65;
+export const DEFAULT_CREATED = "1970-01-01T00:00:01Z";
+
+/** RFC 3339 §5.6 date-time (what skopeo and umoci parse); Date.parse then rejects impossible dates. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+/** docker/distribution reference grammar: optional domain[:port], then lowercase path components. */
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = new RegExp(`^(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?$`);
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const ENV_ENTRY = /^[^=]+=/s;
+const PORT = /^(\d{1,5})(\/(tcp|udp|sctp))?$/;
+const SIGNAL = /^(SIG[A-Z0-9]+([+-]\d+)?|\d+)$/;
+
+export interface ImageOptionDefaults {
+  name: string;
+  tag: string;
+  /** Names the job in every error, e.g. "/myContainer". */
+  jobLabel: string;
+}
+
+/**
+ * Checks every image argument before anything is built and fills in the defaults.
+ * Throws ConfigError("bad-argument") with a one-line message naming the field and the accepted form.
+ */
+export function validateImageOptions(
+  raw: Readonly<Record<string, unknown>>,
+  defaults: ImageOptionDefaults,
+  env: { SOURCE_DATE_EPOCH?: string | undefined },
+): ImageOptions {
+  const fail: Fail = (field, form, value) => {
+    throw new ConfigError("bad-argument", `makeContainerImage (${defaults.jobLabel}): ${field} must be ${form}, got ${describe(value)}`);
+  };
+
+  const maxLayers = raw["maxLayers"] ?? DEFAULT_MAX_LAYERS;
+  if (typeof maxLayers !== "number" || !Number.isInteger(maxLayers) || maxLayers < 1) {
+    fail("maxLayers", "a positive integer", maxLayers);
+  }
+
+  const name = raw["name"] ?? defaults.name;
+  if (typeof name !== "string" || !isReferenceName(name)) {
+    fail("name", "a docker reference name (lowercase components like \"example.com/team/app\")", shown(name));
+  }
+  const tag = raw["tag"] ?? defaults.tag;
+  if (typeof tag !== "string" || !TAG.test(tag)) {
+    fail("tag", "a tag of 1 to 128 characters [A-Za-z0-9_.-] not starting with \".\" or \"-\"", shown(tag));
+  }
+  const architecture = raw["architecture"] ?? goArch();
+  if (typeof architecture !== "string" || !/^[a-z0-9_]+$/.test(architecture)) {
+    fail("architecture", "a Go GOARCH name such as \"amd64\" or \"arm64\"", shown(architecture));
+  }
+  const os = raw["os"] ?? goOs();
+  if (typeof os !== "string" || !/^[a-z0-9_]+$/.test(os)) {
+    fail("os", "a Go GOOS name such as \"linux\"", shown(os));
+  }
+
+  let created = raw["created"];
+  if (created === undefined) {
+    const epoch = env.SOURCE_DATE_EPOCH;
+    if (epoch === undefined || epoch === "") {
+      created = DEFAULT_CREATED;
+    } else {
+      if (!/^\d{1,12}$/.test(epoch)) fail("SOURCE_DATE_EPOCH", "a whole number of seconds since 1970", shown(epoch));
+      created = new Date(Number(epoch) * 1000).toISOString().replace(/\.000Z$/, "Z");
+    }
+  } else if (typeof created !== "string" || !RFC3339.test(created) || Number.isNaN(Date.parse(created))) {
+    fail("created", "an RFC 3339 time such as \"1970-01-01T00:00:01Z\"", shown(created));
+  }
+
+  const config = validateConfig(raw["config"], fail);
+  return {
+    maxLayers: maxLayers as number,
+    config,
+    name: name as string,
+    tag: tag as string,
+    architecture: architecture as string,
+    os: os as string,
+    created: created as string,
+  };
+}
+
+type Fail = (field: string, form: string, value: unknown) => never;
+
+function validateConfig(raw: unknown, fail: Fail): ImageConfig {
+  if (raw === undefined || raw === null) return {};
+  if (!isPlainObject(raw)) return fail("config", `an object with the fields ${IMAGE_CONFIG_KEYS.join(", ")}`, raw);
+  const known: readonly string[] = IMAGE_CONFIG_KEYS;
+  for (const key of Object.keys(raw)) {
+    if (!known.includes(key)) {
+      fail(`config.${key}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
+    }
+  }
+  const config: ImageConfig = {};
+  const env = raw["Env"];
+  if (env !== undefined) {
+    if (!Array.isArray(env) || !env.every((e) => typeof e === "string" && ENV_ENTRY.test(e))) {
+      fail("config.Env", "an array of \"NAME=value\" strings", badElement(env, (e) => typeof e === "string" && ENV_ENTRY.test(e)));
+    }
+    config.Env = [...(env as string[])];
+  }
+  for (const key of ["Entrypoint", "Cmd"] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (!Array.isArray(value) || !value.every((e) => typeof e === "string")) {
+      fail(`config.${key}`, "an array of strings (the program and its arguments)", badElement(value, (e) => typeof e === "string"));
+    }
+    config[key] = [...(value as string[])];
+  }
+  for (const key of ["WorkingDir", "User", "StopSignal"] as const) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    if (typeof value !== "string" || value === "") fail(`config.${key}`, "a non-empty string", value);
+    if (key === "StopSignal" && !SIGNAL.test(value as string)) fail("config.StopSignal", "a signal name like \"SIGTERM\" or a number", shown(value));
+    config[key] = value as string;
+  }
+  const ports = raw["ExposedPorts"];
+  if (ports !== undefined) {
+    config.ExposedPorts = emptyObjectMap(ports, "config.ExposedPorts", "an object of ports to {} like { \"80/tcp\": {}, \"53/udp\": {} }", isPort, fail);
+  }
+  const volumes = raw["Volumes"];
+  if (volumes !== undefined) {
+    config.Volumes = emptyObjectMap(volumes, "config.Volumes", "an object of absolute paths to {} like { \"/data\": {} }", (k) => k.startsWith("/"), fail);
+  }
+  const labels = raw["Labels"];
+  if (labels !== undefined) {
+    if (!isPlainObject(labels) || !Object.values(labels).every((v) => typeof v === "string")) {
+      fail("config.Labels", "an object of strings to strings", labels);
+    }
+    config.Labels = { ...(labels as Record<string, string>) };
+  }
+  return config;
+}
+
+function emptyObjectMap(
+  value: unknown,
+  field: string,
+  form: string,
+  keyOk: (key: string) => boolean,
+  fail: Fail,
+): Record<string, Record<string, never>> {
+  if (!isPlainObject(value)) return fail(field, form, value);
+  const out: Record<string, Record<string, never>> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!keyOk(key)) fail(`${field}["${key}"]`, form, new Shown("an invalid key"));
+    if (!isPlainObject(v) || Object.keys(v).length > 0) fail(`${field}["${key}"]`, "{}", v);
+    out[key] = {};
+  }
+  return out;
+}
+
+function isPort(key: string): boolean {
+  const m = PORT.exec(key);
+  const port = m === null ? 0 : Number(m[1]);
+  return port >= 1 && port <= 65535;
+}
+
+function isReferenceName(name: string): boolean {
+  if (name.length === 0 || name.length > 255) return false;
+  const parts = name.split("/");
+  const first = parts[0] ?? "";
+  const hasDomain = parts.length > 1 && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasDomain && !DOMAIN.test(first)) return false;
+  return parts.slice(hasDomain ? 1 : 0).every((p) => PATH_COMPONENT.test(p));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** For an array with one bad element, describes that element; otherwise the value itself. */
+function badElement(value: unknown, ok: (e: unknown) => boolean): unknown {
+  if (!Array.isArray(value)) return value;
+  const index = value.findIndex((e) => !ok(e));
+  return new BadElement(index, shown(value[index]));
+}
+
+/** A value the message shows as is (a wrong string of the right type, or a word like "an unknown field"). */
+class Shown {
+  constructor(readonly text: string) {}
+}
+function shown(value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return new Shown(JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value));
+}
+
+class BadElement {
+  constructor(readonly index: number, readonly value: unknown) {}
+}
+
+/** A short description of what the user gave: `a string`, `an array`, `the number 2.5`. */
+export function describe(value: unknown): string {
+  if (value instanceof BadElement) return `${describe(value.value)} at index ${value.index}`;
+  if (value instanceof Shown) return value.text;
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string": return "a string";
+    case "number": return `the number ${String(value)}`;
+    case "boolean": return `the boolean ${String(value)}`;
+    case "object": return "an object";
+    default: return `a ${typeof value}`;
+  }
+}

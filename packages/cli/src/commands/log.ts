@@ -1,0 +1,20 @@
+import { readFile } from "node:fs/promises";
+import { UsageError } from "@makes/core";
+import type { GlobalOptions } from "../global-options.js";
+import { openProject } from "../open-project.js";
+
+/** Prints the build log of the job's current output (also when it came from the cache). */
+export async function logCommand(args: GlobalOptions & { readonly job: string }): Promise<number> {
+  const project = await openProject(args);
+  const plan = await project.plan([args.job]);
+  const root = plan.roots[0];
+  const hash = root === undefined ? undefined : plan.hashes.get(root)?.hash;
+  const meta = hash === undefined ? undefined : await project.store.readMeta(hash);
+  if (hash === undefined || meta === undefined) {
+    throw new UsageError("not-built", `${args.job} is not built in its current state; run \`makes run ${args.job}\` first`);
+  }
+  const text = await readFile(project.store.layout.logPath(hash), "utf8").catch(() => undefined);
+  if (text === undefined) throw new UsageError("not-built", `${args.job} has no build log (it was not built by a builder that logs)`);
+  process.stdout.write(text);
+  return 0;
+}

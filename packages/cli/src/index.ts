@@ -1,0 +1,2 @@
+export { createReporter } from "./reporters/create-reporter.js";
+export type { Reporter, ReporterName } from "./reporters/reporter.js";

@@ -1,0 +1,62 @@
+import type { MakesEvent } from "@makes/core";
+import { formatDuration } from "./format-duration.js";
+import type { Reporter } from "./reporter.js";
+
+/** One line per event on stderr: for logs and CI. */
+export class PlainReporter implements Reporter {
+  constructor(private readonly write: (text: string) => void = (t) => process.stderr.write(t)) {}
+
+  onEvent(event: MakesEvent): void {
+    const line = this.lineFor(event);
+    if (line !== undefined) this.write(`${line}\n`);
+  }
+
+  protected lineFor(event: MakesEvent): string | undefined {
+    switch (event.type) {
+      case "run-started":
+        return undefined;
+      case "node-started":
+        return `building ${event.node.label}`;
+      case "node-built":
+        return `built    ${event.node.label} (${formatDuration(event.durationMs)})`;
+      case "node-cached":
+        return `cached   ${event.node.label}`;
+      case "node-would-build":
+        return `would build ${event.node.label} → ${event.node.path}`;
+      case "node-skipped":
+        return `skipped  ${event.node.label}: ${event.because}`;
+      case "node-failed":
+        return `failed   ${event.message}${event.detail === undefined ? "" : `\n${event.detail}`}`;
+      case "node-log":
+        return event.text
+          .replace(/\n$/, "")
+          .split("\n")
+          .map((l) => `${event.node.label}> ${l}`)
+          .join("\n");
+      case "warning":
+        return `warning: ${event.node === undefined ? "" : `${event.node.label}: `}${event.message}`;
+      case "run-finished":
+        return summaryLine(event);
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  }
+
+  error(message: string, detail?: string): void {
+    this.write(`makes: error: ${message}\n${detail === undefined ? "" : `${detail}\n`}`);
+  }
+
+  info(message: string): void {
+    this.write(`${message}\n`);
+  }
+
+  close(): void {}
+}
+
+export function summaryLine(event: Extract<MakesEvent, { type: "run-finished" }>): string {
+  const parts = [`${event.built} built`, `${event.cached} cached`, `${event.failed} failed`];
+  if (event.skipped > 0) parts.push(`${event.skipped} not built`);
+  return `makes: ${parts.join(", ")} in ${formatDuration(event.durationMs)}`;
+}

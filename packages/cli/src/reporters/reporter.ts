@@ -1,0 +1,12 @@
+import type { MakesEvent } from "@makes/core";
+
+/** Renders engine events on stderr. `close` prints nothing more after it is called. */
+export interface Reporter {
+  onEvent(event: MakesEvent): void;
+  /** A one-line error (with optional detail lines) that ended the command. */
+  error(message: string, detail?: string): void;
+  info(message: string): void;
+  close(): void;
+}
+
+export type ReporterName = "auto" | "plain" | "json" | "terminal";

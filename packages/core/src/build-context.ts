@@ -1,0 +1,29 @@
+import type { MakesNode } from "./makes-node.js";
+
+/** What a node gets while it builds. */
+export interface BuildContext {
+  /** Where the output must be created (a temporary path; renamed into the store afterwards). */
+  readonly out: string;
+  /** A private scratch directory, removed after the build. */
+  readonly tmpDir: string;
+  readonly projectDir: string;
+  /** The store root (for caches that builders keep, such as image layers). */
+  readonly storeDir: string;
+  readonly hash: string;
+  /** A label for messages: the job name when the node is a job, else its name. */
+  readonly label: string;
+  /** Number of parallel jobs allowed for this run, a hint for builders that parallelise inside. */
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  /** The final store path of a dep. */
+  storePathOf(node: MakesNode): string;
+  /** `text` with every node token replaced by that node's store path. */
+  resolvePaths(text: string): string;
+  /** The build log (kept per store path). */
+  log(chunk: string | Buffer): void;
+  /** The path of the full log, for messages. */
+  readonly logPath: string;
+  warn(message: string): void;
+  /** Counters that tests and `--reporter json` can read (e.g. layer cache hits). */
+  stat(name: string, value: number): void;
+}

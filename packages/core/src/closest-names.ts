@@ -1,0 +1,23 @@
+/** Levenshtein distance, for "did you mean" suggestions. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] ?? 0;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] ?? 0;
+      row[j] = Math.min(cur + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] ?? 0;
+}
+
+/** The names closest to `wanted` (at most `count`), best first. */
+export function closestNames(wanted: string, names: Iterable<string>, count = 3): string[] {
+  return [...names]
+    .map((name) => ({ name, d: distance(wanted.toLowerCase(), name.toLowerCase()) - (name.includes(wanted) || wanted.includes(name) ? 2 : 0) }))
+    .sort((x, y) => x.d - y.d || x.name.localeCompare(y.name))
+    .slice(0, count)
+    .map((x) => x.name);
+}

@@ -1,0 +1,59 @@
+import { readdir, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Store } from "./store.js";
+
+export interface GcResult {
+  readonly removed: readonly string[];
+  readonly freedBytes: number;
+  readonly kept: number;
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const st = await stat(path).catch(() => undefined);
+  if (st === undefined) return 0;
+  if (!st.isDirectory()) return st.size;
+  let total = 0;
+  for (const name of await readdir(path).catch(() => [] as string[])) total += await sizeOf(join(path, name));
+  return total;
+}
+
+/**
+ * Removes store paths that no out-link reaches (through the deps and runtime deps recorded in their
+ * metadata). With `keepSinceMs`, paths built more recently than that are kept too.
+ * The metadata goes first, so an interrupted gc leaves paths that are merely invalid, never valid and partial.
+ */
+export async function collectGarbage(store: Store, options: { keepSinceMs?: number | undefined; dryRun?: boolean }): Promise<GcResult> {
+  const live = new Set<string>();
+  const visit = async (hash: string): Promise<void> => {
+    if (live.has(hash)) return;
+    live.add(hash);
+    const meta = await store.readMeta(hash);
+    for (const dep of [...(meta?.deps ?? []), ...(meta?.runtimeDeps ?? [])]) await visit(dep);
+  };
+  for (const target of (await store.outLinks()).values()) await visit(target.slice(0, 32));
+  const now = Date.now();
+  const removed: string[] = [];
+  let freedBytes = 0;
+  let kept = 0;
+  const entries = await readdir(store.layout.storeDir).catch(() => [] as string[]);
+  for (const entry of entries.sort()) {
+    const hash = entry.slice(0, 32);
+    if (live.has(hash)) {
+      kept++;
+      continue;
+    }
+    const meta = await store.readMeta(hash);
+    if (meta !== undefined && options.keepSinceMs !== undefined && now - Date.parse(meta.builtAt) < options.keepSinceMs) {
+      kept++;
+      continue;
+    }
+    const path = join(store.layout.storeDir, entry);
+    freedBytes += await sizeOf(path);
+    removed.push(entry);
+    if (options.dryRun) continue;
+    await rm(store.layout.metaPath(hash), { force: true });
+    await rm(path, { recursive: true, force: true });
+    await rm(store.layout.logPath(hash), { force: true });
+  }
+  return { removed, freedBytes, kept };
+}

@@ -1,0 +1,101 @@
+/**
+ * Expected failures. Every error a user can cause is a MakesError subclass with a `reason`;
+ * the CLI prints `message` as one line (plus `detail` lines when present) and exits with `exitCode`.
+ * Anything else that escapes is an internal error and is shown with its stack.
+ */
+export abstract class MakesError extends Error {
+  abstract readonly reason: string;
+  /** 2 for usage and configuration errors, 1 for failed jobs. */
+  abstract readonly exitCode: 1 | 2;
+  /** Extra lines shown under the message (a log tail, a code frame); never a stack. */
+  readonly detail: string | undefined;
+
+  constructor(message: string, options?: { detail?: string | undefined; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.detail = options?.detail;
+  }
+}
+
+export type ConfigErrorReason =
+  | "config-not-found"
+  | "config-syntax"
+  | "config-throws"
+  | "config-bad-export"
+  | "bad-job-name"
+  | "bad-argument"
+  | "cycle"
+  | "package-not-installed";
+
+/** A problem in makes.ts, in the arguments given to a builder, or in the graph they describe. */
+export class ConfigError extends MakesError {
+  readonly exitCode = 2 as const;
+  constructor(
+    readonly reason: ConfigErrorReason,
+    message: string,
+    options?: { detail?: string | undefined; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type UsageErrorReason = "unknown-job" | "no-match" | "bad-flag" | "not-an-image" | "not-built";
+
+/** A problem in how makes was invoked. */
+export class UsageError extends MakesError {
+  readonly exitCode = 2 as const;
+  constructor(
+    readonly reason: UsageErrorReason,
+    message: string,
+    options?: { detail?: string | undefined; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type BuildErrorReason =
+  | "builder-failed"
+  | "no-output"
+  | "hash-mismatch"
+  | "download-failed"
+  | "bad-output"
+  | "dependency-failed"
+  | "interrupted";
+
+/** A job whose build failed. */
+export class BuildError extends MakesError {
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly reason: BuildErrorReason,
+    message: string,
+    options?: { detail?: string | undefined; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type StoreErrorReason = "no-space" | "permission" | "corrupt";
+
+/** The store could not be written or read. */
+export class StoreError extends MakesError {
+  readonly exitCode = 1 as const;
+  constructor(
+    readonly reason: StoreErrorReason,
+    message: string,
+    options?: { detail?: string | undefined; cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Turns an fs error from writing the store into a StoreError when the user can act on it. */
+export function storeErrorFrom(err: unknown, what: string): unknown {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOSPC" || code === "EDQUOT") {
+    return new StoreError("no-space", `No space left on device while ${what}; free some space (or run \`makes gc\`) and try again.`, { cause: err });
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new StoreError("permission", `Permission denied while ${what} (${code}); check that the store directory is writable.`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,204 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, extname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Message, Plugin } from "esbuild";
+import { ConfigError } from "./errors.js";
+
+export interface LoadedConfig {
+  readonly configPath: string;
+  readonly projectDir: string;
+  /** The default export of makes.ts. */
+  readonly root: unknown;
+  /** `makes/<a>/<b>/main.ts` → job `/<a>/<b>`, with each file's default export. */
+  readonly folderJobs: ReadonlyArray<{ readonly job: string; readonly file: string; readonly exported: unknown }>;
+  /** Every file the config is made of (makes.ts, its own imports, makes/**\/main.ts): watch mode reloads on them. */
+  readonly files: readonly string[];
+}
+
+const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = { ".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx", ".js": "js", ".mjs": "js", ".cjs": "js", ".jsx": "jsx" };
+
+/** Each bundled module keeps its own import.meta.url/dirname/filename (only injected where used, so columns stay right elsewhere). */
+const fileScope: Plugin = {
+  name: "makes-file-scope",
+  setup(build) {
+    build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async ({ path }) => {
+      const source = await readFile(path, "utf8");
+      const loader = LOADERS[extname(path)] ?? "ts";
+      if (!source.includes("import.meta")) return { contents: source, loader };
+      const prelude =
+        `const __makes_url=${JSON.stringify(pathToFileURL(path).href)},__makes_dir=${JSON.stringify(dirname(path))},__makes_file=${JSON.stringify(path)};`;
+      return { contents: prelude + source, loader };
+    });
+  },
+};
+
+async function findFolderMains(projectDir: string): Promise<string[]> {
+  const root = join(projectDir, "makes");
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory() && entry.name !== "node_modules") await walk(join(dir, entry.name));
+      else if (entry.name === "main.ts" && dir !== root) found.push(join(dir, entry.name));
+    }
+  };
+  await walk(root);
+  return found.sort();
+}
+
+/** Where the temporary bundle goes: inside the nearest node_modules so bare imports resolve and no watcher sees it. */
+function bundleDir(projectDir: string): string {
+  let dir = projectDir;
+  for (;;) {
+    if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules", ".cache", "makes");
+    const parent = dirname(dir);
+    if (parent === dir) return projectDir;
+    dir = parent;
+  }
+}
+
+function messageOf(error: Message, configPath: string): ConfigError {
+  const loc = error.location;
+  if (loc === null) return new ConfigError("config-syntax", `${configPath}: ${error.text}`);
+  const file = resolve(dirname(configPath), loc.file);
+  const shown = relative(process.cwd(), file) || file;
+  const caret = `${" ".repeat(loc.column)}^`;
+  return new ConfigError("config-syntax", `${shown}:${loc.line}:${loc.column + 1}: ${error.text}`, {
+    detail: `  ${loc.line} | ${loc.lineText}\n  ${" ".repeat(String(loc.line).length)} | ${caret}`,
+  });
+}
+
+interface BundleCache {
+  readonly inputs: Record<string, [size: number, mtimeMs: number]>;
+  readonly mains: string[];
+}
+
+async function cacheStillValid(cacheFile: string, mains: string[]): Promise<BundleCache | undefined> {
+  try {
+    const cache = JSON.parse(await readFile(cacheFile, "utf8")) as BundleCache;
+    if (JSON.stringify(cache.mains) !== JSON.stringify(mains)) return undefined;
+    for (const [file, [size, mtimeMs]] of Object.entries(cache.inputs)) {
+      const st = await stat(file);
+      if (st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
+    }
+    return cache;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Turns an error thrown by the user's code into a ConfigError pointing at their source line. */
+export function configThrew(err: unknown, configPath: string, when: string): ConfigError {
+  if (err instanceof ConfigError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const stack = err instanceof Error ? (err.stack ?? "") : "";
+  const projectDir = dirname(configPath);
+  let where = relative(process.cwd(), configPath) || configPath;
+  let detail: string | undefined;
+  for (const match of stack.matchAll(/(?:file:\/\/)?(\/[^\s():]+):(\d+):(\d+)/g)) {
+    const [, file, line, col] = match;
+    if (file === undefined || line === undefined || col === undefined) continue;
+    if (!file.startsWith(projectDir) || file.includes("node_modules") || file.includes(".makes-config-")) continue;
+    where = `${relative(process.cwd(), file) || file}:${line}:${col}`;
+    try {
+      const text = readFileSync(file, "utf8").split("\n")[Number(line) - 1];
+      if (text !== undefined) detail = `  ${line} | ${text}`;
+    } catch {
+      // the line is a courtesy
+    }
+    break;
+  }
+  return new ConfigError("config-throws", `${where}: makes.ts threw ${when}: ${message}`, { detail, cause: err });
+}
+
+/**
+ * Loads makes.ts (and makes/**\/main.ts) with esbuild: the user's own files are bundled, packages stay
+ * external, the bundle is written to a unique temporary .mjs, imported and deleted. The bundle is
+ * reused while none of its input files changed, so a no-op run does not start esbuild.
+ */
+export async function loadConfig(configPath: string): Promise<LoadedConfig> {
+  const projectDir = dirname(configPath);
+  const mains = await findFolderMains(projectDir);
+  const dir = bundleDir(projectDir);
+  const cacheable = dir !== projectDir;
+  const cachedBundle = join(dir, "config-bundle.mjs");
+  const cacheFile = join(dir, "config-bundle.json");
+  process.setSourceMapsEnabled(true);
+
+  let cache = cacheable ? await cacheStillValid(cacheFile, mains) : undefined;
+  let bundlePath = cachedBundle;
+  let temporary: string | undefined;
+  if (cache === undefined) {
+    const { build } = await import("esbuild");
+    const entry = [
+      `export { default as root } from ${JSON.stringify(configPath)};`,
+      ...mains.map((m, i) => `export { default as main${i} } from ${JSON.stringify(m)};`),
+    ].join("\n");
+    await mkdir(dir, { recursive: true });
+    temporary = join(dir, `.makes-config-${randomBytes(6).toString("hex")}.mjs`);
+    let result;
+    try {
+      result = await build({
+        stdin: { contents: entry, resolveDir: projectDir, sourcefile: "makes-entry.js", loader: "js" },
+        outfile: temporary,
+        bundle: true,
+        platform: "node",
+        format: "esm",
+        packages: "external",
+        logLevel: "silent",
+        sourcemap: "inline",
+        metafile: true,
+        target: `node${process.versions.node}`,
+        plugins: [fileScope],
+        define: { "import.meta.url": "__makes_url", "import.meta.dirname": "__makes_dir", "import.meta.filename": "__makes_file" },
+      });
+    } catch (err) {
+      const errors = (err as { errors?: Message[] }).errors;
+      const first = errors?.[0];
+      if (first !== undefined) throw messageOf(first, configPath);
+      throw err;
+    }
+    const inputs: BundleCache["inputs"] = {};
+    for (const input of Object.keys(result.metafile.inputs)) {
+      if (input.startsWith("<stdin>") || input === "makes-entry.js") continue;
+      const abs = resolve(projectDir, input);
+      const st = await stat(abs);
+      inputs[abs] = [st.size, st.mtimeMs];
+    }
+    cache = { inputs, mains };
+    bundlePath = temporary;
+    if (cacheable) {
+      // Keep this bundle for the next run; the temporary copy is still what we import now.
+      await writeFile(cachedBundle, await readFile(temporary));
+      await writeFile(cacheFile, JSON.stringify(cache));
+    }
+  }
+
+  let module: Record<string, unknown>;
+  try {
+    // A fresh URL each load: Node's ESM cache would otherwise return the first version (watch mode).
+    module = (await import(`${pathToFileURL(bundlePath).href}?v=${randomBytes(4).toString("hex")}`)) as Record<string, unknown>;
+  } catch (err) {
+    throw configThrew(err, configPath, "while loading");
+  } finally {
+    if (temporary !== undefined) await rm(temporary, { force: true });
+  }
+  return {
+    configPath,
+    projectDir,
+    root: module.root,
+    folderJobs: mains.map((file, i) => ({
+      job: `/${relative(join(projectDir, "makes"), dirname(file)).split("\\").join("/")}`,
+      file,
+      exported: module[`main${i}`],
+    })),
+    files: Object.keys(cache.inputs).sort(),
+  };
+}

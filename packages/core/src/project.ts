@@ -1,0 +1,138 @@
+import { join, relative, resolve } from "node:path";
+import { BuildGraph } from "./build-graph.js";
+import { collectJobs } from "./collect-jobs.js";
+import type { EventSink } from "./events.js";
+import { findConfig } from "./find-config.js";
+import { hashGraph, type HashedNode } from "./hash-graph.js";
+import { loadConfig, type LoadedConfig } from "./load-config.js";
+import type { MakesNode } from "./makes-node.js";
+import { realise, type NodeResult } from "./realise.js";
+import { selectJobs } from "./select-jobs.js";
+import { SourceListing, projectRelative } from "./source-listing.js";
+import { StatCache } from "./stat-cache.js";
+import { Store } from "./store.js";
+
+export interface ProjectOptions {
+  readonly cwd: string;
+  readonly configFile?: string | undefined;
+  /** --store / MAKES_STORE; default `<project>/.makes`. */
+  readonly storeDir?: string | undefined;
+  /** The builders' arguments given to makes.ts (makeDerivation, projectPath, inputs, ...). */
+  readonly args: object;
+}
+
+export interface Plan {
+  readonly jobs: readonly string[];
+  readonly roots: readonly MakesNode[];
+  readonly graph: BuildGraph;
+  readonly nodes: readonly MakesNode[];
+  readonly hashes: ReadonlyMap<MakesNode, HashedNode>;
+}
+
+export interface RunOptions {
+  readonly concurrency: number;
+  readonly keepGoing: boolean;
+  readonly dryRun: boolean;
+  readonly streamLogs: boolean;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}
+
+export interface RunOutcome {
+  readonly plan: Plan;
+  readonly results: ReadonlyMap<MakesNode, NodeResult>;
+  /** Job → store path, for the jobs that are built or cached. */
+  readonly outputs: ReadonlyMap<string, string>;
+  readonly failed: boolean;
+}
+
+/** A loaded makes.ts with its store: what every command works on. */
+export class Project {
+  readonly labels = new Map<MakesNode, string>();
+
+  private constructor(
+    readonly loaded: LoadedConfig,
+    readonly jobs: ReadonlyMap<string, MakesNode>,
+    readonly store: Store,
+  ) {
+    for (const [name, node] of jobs) if (!this.labels.has(node)) this.labels.set(node, name);
+  }
+
+  static async open(options: ProjectOptions): Promise<Project> {
+    const configPath = findConfig(options.cwd, options.configFile);
+    const loaded = await loadConfig(configPath);
+    const jobs = await collectJobs(loaded, options.args);
+    const storeDir = options.storeDir === undefined ? join(loaded.projectDir, ".makes") : resolve(options.cwd, options.storeDir);
+    return new Project(loaded, jobs, new Store(storeDir));
+  }
+
+  get projectDir(): string {
+    return this.loaded.projectDir;
+  }
+
+  /** Resolves names and globs, collects the closure and hashes every node of it. */
+  async plan(patterns: readonly string[]): Promise<Plan> {
+    const jobs = selectJobs(patterns, this.jobs.keys());
+    const roots = jobs.map((j) => this.jobs.get(j)).filter((n): n is MakesNode => n !== undefined);
+    const graph = BuildGraph.collect(roots, this.labels);
+    const storeRel = projectRelative(this.projectDir, this.store.root);
+    const listing = new SourceListing(this.projectDir, storeRel === undefined || storeRel === "" ? [] : [storeRel]);
+    const statCache = new StatCache(join(this.store.layout.cacheDir, "stat-cache.json"));
+    await statCache.load();
+    const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache });
+    await statCache.save();
+    return { jobs, roots, graph, nodes: graph.order, hashes };
+  }
+
+  storePathOf(plan: Plan, node: MakesNode): string {
+    const hashed = plan.hashes.get(node);
+    if (hashed === undefined) throw new Error(`internal: ${node.name} is not in the plan`);
+    return this.store.layout.storePath(hashed.hash, node.name);
+  }
+
+  async run(plan: Plan, options: RunOptions): Promise<RunOutcome> {
+    await this.store.init();
+    const started = Date.now();
+    options.emit({ type: "run-started", jobs: plan.jobs, total: plan.nodes.length, concurrency: options.concurrency });
+    const results = await realise(plan.graph, plan.nodes, plan.hashes, {
+      store: this.store,
+      projectDir: this.projectDir,
+      concurrency: options.concurrency,
+      keepGoing: options.keepGoing,
+      dryRun: options.dryRun,
+      streamLogs: options.streamLogs,
+      signal: options.signal,
+      emit: options.emit,
+    });
+    const outputs = new Map<string, string>();
+    for (const [i, job] of plan.jobs.entries()) {
+      const root = plan.roots[i];
+      if (root === undefined) continue;
+      const status = results.get(root)?.status;
+      if (status !== "built" && status !== "cached") continue;
+      const path = this.storePathOf(plan, root);
+      outputs.set(job, path);
+      if (options.dryRun) continue;
+      await this.store.setOutLink(job, path);
+      const closure: Record<string, string> = {};
+      for (const node of plan.graph.closureOf([root])) {
+        closure[plan.graph.keyOf.get(node) ?? node.name] = plan.hashes.get(node)?.hash ?? "";
+      }
+      await this.store.writeJobRecord({ format: 1, job, hash: plan.hashes.get(root)?.hash ?? "", closure });
+    }
+    let built = 0, cached = 0, failed = 0, skipped = 0;
+    for (const r of results.values()) {
+      if (r.status === "built") built++;
+      else if (r.status === "cached") cached++;
+      else if (r.status === "failed") failed++;
+      else skipped++;
+    }
+    options.emit({ type: "run-finished", built, cached, failed, skipped, durationMs: Date.now() - started });
+    return { plan, results, outputs, failed: failed > 0 || (skipped > 0 && !options.dryRun) };
+  }
+
+  /** A path relative to the current directory, for messages. */
+  shown(path: string): string {
+    return relative(process.cwd(), path) || path;
+  }
+}

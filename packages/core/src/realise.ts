@@ -1,0 +1,192 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { lstat, mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import pLimit from "p-limit";
+import type { BuildContext } from "./build-context.js";
+import type { BuildGraph } from "./build-graph.js";
+import { BuildError, MakesError, storeErrorFrom } from "./errors.js";
+import type { EventSink, NodeInfo } from "./events.js";
+import type { HashedNode } from "./hash-graph.js";
+import type { MakesNode } from "./makes-node.js";
+import { replaceTokens } from "./node-refs.js";
+import type { Store } from "./store.js";
+import type { StoreMeta } from "./store-meta.js";
+import { treeDigest } from "./tree-digest.js";
+
+export type NodeStatus = "built" | "cached" | "failed" | "skipped" | "would-build";
+
+export interface NodeResult {
+  readonly status: NodeStatus;
+  readonly info: NodeInfo;
+  readonly error?: unknown;
+}
+
+export interface RealiseOptions {
+  readonly store: Store;
+  readonly projectDir: string;
+  readonly concurrency: number;
+  readonly keepGoing: boolean;
+  readonly dryRun: boolean;
+  readonly streamLogs: boolean;
+  readonly signal: AbortSignal;
+  readonly emit: EventSink;
+}
+
+/** Builds what is missing among `nodes` (a closure, in dependency order); reuses what is valid. */
+export async function realise(
+  graph: BuildGraph,
+  nodes: readonly MakesNode[],
+  hashes: ReadonlyMap<MakesNode, HashedNode>,
+  options: RealiseOptions,
+): Promise<Map<MakesNode, NodeResult>> {
+  const { store, emit } = options;
+  const limit = pLimit(options.concurrency);
+  const results = new Map<MakesNode, Promise<NodeResult>>();
+  let stopping = false;
+
+  const hashOf = (node: MakesNode): string => {
+    const hashed = hashes.get(node);
+    if (hashed === undefined) throw new Error(`internal: ${node.name} was not hashed`);
+    return hashed.hash;
+  };
+  const infoOf = (node: MakesNode): NodeInfo => {
+    const hash = hashOf(node);
+    return { hash, name: node.name, kind: node.kind, label: graph.labelOf(node), path: store.layout.storePath(hash, node.name) };
+  };
+
+  const buildOne = async (node: MakesNode, info: NodeInfo): Promise<NodeResult> => {
+    const release = await store.lock(info.hash, node.name, options.signal);
+    if (release === "done") {
+      emit({ type: "node-cached", node: info });
+      return { status: "cached", info };
+    }
+    const started = Date.now();
+    let tmp: string | undefined;
+    let log: WriteStream | undefined;
+    const stats: Record<string, number> = {};
+    try {
+      if ((await store.validMeta(info.hash, node.name)) !== undefined) {
+        emit({ type: "node-cached", node: info });
+        return { status: "cached", info };
+      }
+      emit({ type: "node-started", node: info });
+      tmp = await store.makeTempDir(info.hash);
+      const out = join(tmp, `${info.hash}-${node.name}`);
+      const tmpDir = join(tmp, "tmp");
+      await mkdir(tmpDir);
+      await mkdir(store.layout.logsDir, { recursive: true });
+      const logPath = store.layout.logPath(info.hash);
+      const logStream = createWriteStream(logPath);
+      log = logStream;
+      const ctx: BuildContext = {
+        out,
+        tmpDir,
+        projectDir: options.projectDir,
+        storeDir: store.root,
+        hash: info.hash,
+        label: info.label,
+        concurrency: options.concurrency,
+        signal: options.signal,
+        storePathOf: (dep) => store.layout.storePath(hashOf(dep), dep.name),
+        resolvePaths: (text) => replaceTokens(text, (dep) => store.layout.storePath(hashOf(dep), dep.name)),
+        log: (chunk) => {
+          logStream.write(chunk);
+          if (options.streamLogs) emit({ type: "node-log", node: info, text: chunk.toString() });
+        },
+        logPath,
+        warn: (message) => emit({ type: "warning", message, node: info }),
+        stat: (name, value) => {
+          stats[name] = value;
+        },
+      };
+      await node.build(ctx);
+      options.signal.throwIfAborted();
+      try {
+        await lstat(out);
+      } catch {
+        throw new BuildError("no-output", `${info.label}: the builder finished without creating $out; write the output to "$out" (a file or a directory)`, {
+          detail: `log: ${logPath}`,
+        });
+      }
+      const digest = await treeDigest(out, { normalise: true }).catch((err: unknown) => {
+        throw storeErrorFrom(err, `recording the output of ${info.label}`);
+      });
+      await new Promise<void>((resolve) => logStream.end(() => resolve()));
+      const hashed = hashes.get(node);
+      const deps = graph.deps(node);
+      const meta: StoreMeta = {
+        format: 1,
+        hash: info.hash,
+        name: node.name,
+        kind: node.kind,
+        label: info.label,
+        contentDigest: digest.digest,
+        size: digest.size,
+        builtAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        deps: deps.map(hashOf),
+        runtimeDeps: node.runtimeDeps().map(hashOf),
+        inputs: hashed?.inputs ?? {},
+        depLabels: Object.fromEntries(deps.map((d) => [hashOf(d), graph.labelOf(d)])),
+        stats,
+      };
+      await store.install(out, meta);
+      const durationMs = Date.now() - started;
+      emit({ type: "node-built", node: info, durationMs, stats });
+      return { status: "built", info };
+    } catch (err) {
+      const error = options.signal.aborted ? new BuildError("interrupted", `${info.label}: interrupted`) : storeErrorFrom(err, `building ${info.label}`);
+      if (!(error instanceof MakesError)) throw error;
+      emit({
+        type: "node-failed",
+        node: info,
+        message: error.message,
+        detail: error.detail,
+        logPath: store.layout.logPath(info.hash),
+      });
+      return { status: "failed", info, error };
+    } finally {
+      log?.end();
+      if (tmp !== undefined) await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      await release();
+    }
+  };
+
+  const resultOf = (node: MakesNode): Promise<NodeResult> => {
+    let promise = results.get(node);
+    if (promise === undefined) {
+      promise = (async (): Promise<NodeResult> => {
+        const depResults = await Promise.all(graph.deps(node).map(resultOf));
+        const info = infoOf(node);
+        const failedDep = depResults.find((r) => r.status === "failed" || r.status === "skipped");
+        if (failedDep !== undefined) {
+          const because = `${failedDep.info.label} ${failedDep.status === "failed" ? "failed" : "was not built"}`;
+          emit({ type: "node-skipped", node: info, because });
+          return { status: "skipped", info };
+        }
+        if ((await store.validMeta(info.hash, node.name)) !== undefined) {
+          emit({ type: "node-cached", node: info });
+          return { status: "cached", info };
+        }
+        if (options.dryRun || depResults.some((r) => r.status === "would-build")) {
+          emit({ type: "node-would-build", node: info });
+          return { status: "would-build", info };
+        }
+        return limit(async () => {
+          if (stopping || options.signal.aborted) {
+            emit({ type: "node-skipped", node: info, because: options.signal.aborted ? "the run was interrupted" : "an earlier job failed" });
+            return { status: "skipped", info };
+          }
+          const result = await buildOne(node, info);
+          if (result.status === "failed" && !options.keepGoing) stopping = true;
+          return result;
+        });
+      })();
+      results.set(node, promise);
+    }
+    return promise;
+  };
+
+  const settled = await Promise.all(nodes.map(async (n) => [n, await resultOf(n)] as const));
+  return new Map(settled);
+}

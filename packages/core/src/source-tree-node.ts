@@ -1,0 +1,129 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { chmod, lstat, mkdir, readlink, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Transform } from "node:stream";
+import { BuildError, ConfigError } from "./errors.js";
+import { MakesNode, type Fingerprint } from "./makes-node.js";
+import type { FingerprintContext } from "./fingerprint-context.js";
+import type { BuildContext } from "./build-context.js";
+
+/** One file of a source tree as hashed: modes are normalised the way git records them. */
+interface SourceEntry {
+  readonly path: string;
+  readonly type: "file" | "symlink";
+  /** 0o755 or 0o644 for files (only the owner's execute bit counts), 0o777 for symlinks. */
+  readonly mode: number;
+  /** sha256 of the content, or the symlink target. */
+  readonly value: string;
+}
+
+/**
+ * `projectPath("/dir")`: a directory of the project copied into the store by content. Its hash covers
+ * each file's relative path, normalised mode and digest (or symlink target); never where the project
+ * lives. What git ignores is left out; `.git`, `.makes` and `node_modules` always are.
+ */
+export class SourceTreeNode extends MakesNode {
+  readonly kind = "source";
+  readonly relDir: string;
+  #entries: readonly SourceEntry[] | undefined;
+
+  constructor(projectRelPath: string) {
+    if (typeof projectRelPath !== "string" || !projectRelPath.startsWith("/")) {
+      throw new ConfigError(
+        "bad-argument",
+        `projectPath(${JSON.stringify(projectRelPath)}): the path must be a string starting with "/" (relative to the project root), for example projectPath("/src")`,
+      );
+    }
+    const parts = projectRelPath.split("/").filter((p) => p !== "" && p !== ".");
+    if (parts.includes("..") || projectRelPath.includes("\0")) {
+      throw new ConfigError("bad-argument", `projectPath(${JSON.stringify(projectRelPath)}): the path must stay inside the project (no ".." and no NUL bytes)`);
+    }
+    super(parts.length === 0 ? "source" : sanitiseName(parts[parts.length - 1] ?? "source"));
+    this.relDir = parts.join("/");
+  }
+
+  deps(): readonly MakesNode[] {
+    return [];
+  }
+
+  /** The entries read by the last fingerprint, in order. */
+  get entries(): readonly SourceEntry[] | undefined {
+    return this.#entries;
+  }
+
+  async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
+    const root = join(ctx.projectDir, this.relDir);
+    try {
+      const rootStat = await lstat(root);
+      if (!rootStat.isDirectory()) throw new Error("not a directory");
+    } catch {
+      throw new ConfigError("bad-argument", `projectPath("/${this.relDir}"): ${root} is not a directory of the project; create it or fix the path`);
+    }
+    const files = await ctx.listSourceFiles(this.relDir);
+    const entries: SourceEntry[] = [];
+    await Promise.all(
+      files.map(async (rel, index) => {
+        const abs = join(root, rel);
+        let st;
+        try {
+          st = await lstat(abs);
+        } catch {
+          return; // listed by git but deleted: not part of the tree
+        }
+        if (st.isSymbolicLink()) {
+          entries[index] = { path: rel, type: "symlink", mode: 0o777, value: await readlink(abs) };
+        } else if (st.isFile()) {
+          entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st) };
+        }
+      }),
+    );
+    this.#entries = entries.filter((e) => e !== undefined);
+    const inputs: Record<string, string> = {};
+    for (const e of this.#entries) inputs[`file:${e.path}`] = `${e.type === "symlink" ? "symlink" : e.mode.toString(8)} ${e.value}`;
+    return {
+      key: { entries: this.#entries.map((e) => [e.path, e.type, e.mode, e.value]) },
+      inputs,
+    };
+  }
+
+  async build(ctx: BuildContext): Promise<void> {
+    const entries = this.#entries;
+    if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
+    const root = join(ctx.projectDir, this.relDir);
+    await mkdir(ctx.out, { recursive: true });
+    for (const entry of entries) {
+      const dest = join(ctx.out, entry.path);
+      await mkdir(dirname(dest), { recursive: true });
+      if (entry.type === "symlink") {
+        await symlink(entry.value, dest);
+        continue;
+      }
+      const hash = createHash("sha256");
+      await pipeline(
+        createReadStream(join(root, entry.path)),
+        new Transform({
+          transform(chunk: Buffer, _enc, done) {
+            hash.update(chunk);
+            done(null, chunk);
+          },
+        }),
+        createWriteStream(dest, { mode: entry.mode }),
+      );
+      await chmod(dest, entry.mode);
+      if (hash.digest("hex") !== entry.value) {
+        throw new BuildError(
+          "bad-output",
+          `projectPath("/${this.relDir}"): ${entry.path} changed while it was being copied into the store; run again`,
+        );
+      }
+    }
+  }
+}
+
+/** Store names keep to a safe set of characters (as Nix's do). */
+export function sanitiseName(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9+._?=-]/g, "_").replace(/^\.+/, "");
+  return cleaned === "" ? "source" : cleaned;
+}

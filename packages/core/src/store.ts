@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import { access, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { StoreLayout } from "./store-layout.js";
+import type { JobRecord, StoreMeta } from "./store-meta.js";
+import { acquireLock } from "./store-lock.js";
+import { storeErrorFrom } from "./errors.js";
+
+/** Writes a file atomically: a reader sees the old content or the new, never a part. */
+export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw storeErrorFrom(err, `writing ${path}`);
+  }
+}
+
+/** The content-addressed store: outputs, their metadata, logs, locks and out-links. */
+export class Store {
+  readonly layout: StoreLayout;
+
+  constructor(readonly root: string) {
+    this.layout = new StoreLayout(root);
+  }
+
+  async init(): Promise<void> {
+    const l = this.layout;
+    try {
+      await Promise.all([l.storeDir, l.metaDir, l.logsDir, l.locksDir, l.tmpDir, l.outDir, l.jobsDir, l.cacheDir].map((d) => mkdir(d, { recursive: true })));
+    } catch (err) {
+      throw storeErrorFrom(err, `creating the store at ${this.root}`);
+    }
+  }
+
+  async readMeta(hash: string): Promise<StoreMeta | undefined> {
+    try {
+      return JSON.parse(await readFile(this.layout.metaPath(hash), "utf8")) as StoreMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Valid: the metadata exists (written last) AND the output is still there. */
+  async validMeta(hash: string, name: string): Promise<StoreMeta | undefined> {
+    const meta = await this.readMeta(hash);
+    if (meta === undefined) return undefined;
+    try {
+      await lstat(this.layout.storePath(hash, name));
+      return meta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A fresh directory under the store's tmp/ (same file system, so a rename installs it). */
+  async makeTempDir(label: string): Promise<string> {
+    const dir = join(this.layout.tmpDir, `${label}-${process.pid}-${randomBytes(6).toString("hex")}`);
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw storeErrorFrom(err, "creating a build directory in the store");
+    }
+    return dir;
+  }
+
+  lock(hash: string, name: string, signal?: AbortSignal): Promise<(() => Promise<void>) | "done"> {
+    return acquireLock(this.layout.lockPath(hash), {
+      signal,
+      isDone: async () => (await this.validMeta(hash, name)) !== undefined,
+    });
+  }
+
+  /** Moves a finished output into place and then writes its metadata (which makes it valid). */
+  async install(tmpOut: string, meta: StoreMeta): Promise<string> {
+    const final = this.layout.storePath(meta.hash, meta.name);
+    try {
+      // A path without metadata is the leftover of a crashed build; we hold the lock, so replace it.
+      await rm(final, { recursive: true, force: true });
+      await rename(tmpOut, final);
+    } catch (err) {
+      throw storeErrorFrom(err, `installing ${final}`);
+    }
+    await writeFileAtomic(this.layout.metaPath(meta.hash), JSON.stringify(meta));
+    return final;
+  }
+
+  async setOutLink(job: string, target: string): Promise<void> {
+    const link = this.layout.outLink(job);
+    const tmp = `${link}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    try {
+      await mkdir(dirname(link), { recursive: true });
+      await symlink(relative(dirname(link), target), tmp);
+      await rename(tmp, link);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw storeErrorFrom(err, `writing the out-link ${link}`);
+    }
+  }
+
+  /** Every out-link (job → store path name), the roots of `makes gc`. */
+  async outLinks(): Promise<Map<string, string>> {
+    const links = new Map<string, string>();
+    let names: string[] = [];
+    try {
+      names = await readdir(this.layout.outDir);
+    } catch {
+      return links;
+    }
+    for (const name of names) {
+      if (name.endsWith(".tmp")) continue;
+      try {
+        const target = await readlink(join(this.layout.outDir, name));
+        links.set(decodeURIComponent(name), target.split("/").pop() ?? "");
+      } catch {
+        // not a link: ignore
+      }
+    }
+    return links;
+  }
+
+  async writeJobRecord(record: JobRecord): Promise<void> {
+    await writeFileAtomic(this.layout.jobRecord(record.job), JSON.stringify(record));
+  }
+
+  async readJobRecord(job: string): Promise<JobRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(this.layout.jobRecord(job), "utf8")) as JobRecord;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await access(path);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}

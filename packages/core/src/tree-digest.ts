@@ -1,0 +1,45 @@
+import { createHash } from "node:crypto";
+import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { sha256File } from "./stat-cache.js";
+
+/** The fixed mtime of everything in the store: 1970-01-01T00:00:01Z, as Nix and dockerTools use. */
+export const STORE_MTIME_SECONDS = 1;
+
+export interface TreeDigest {
+  /** sha256 over every entry's relative path, type, mode bits and content digest or link target. */
+  readonly digest: string;
+  readonly size: number;
+  readonly entries: number;
+}
+
+/**
+ * Digests a store output (file, symlink or directory tree) in a fixed, sorted, depth-first order.
+ * With `normalise`, every entry's mtime is set to STORE_MTIME_SECONDS on the way (modes are kept as
+ * the builder left them: they become the modes of files in images).
+ */
+export async function treeDigest(root: string, options: { normalise: boolean }): Promise<TreeDigest> {
+  const hash = createHash("sha256");
+  let size = 0;
+  let entries = 0;
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    const st = await lstat(abs);
+    entries++;
+    const mode = (st.mode & 0o7777).toString(8);
+    if (st.isSymbolicLink()) {
+      hash.update(`l\0${rel}\0${await readlink(abs)}\n`);
+    } else if (st.isDirectory()) {
+      hash.update(`d\0${rel}\0${mode}\n`);
+      const names = (await readdir(abs)).sort();
+      for (const name of names) await visit(join(abs, name), rel === "" ? name : `${rel}/${name}`);
+    } else if (st.isFile()) {
+      size += st.size;
+      hash.update(`f\0${rel}\0${mode}\0${st.size}\0${await sha256File(abs)}\n`);
+    } else {
+      hash.update(`o\0${rel}\0${mode}\n`);
+    }
+    if (options.normalise) await lutimes(abs, STORE_MTIME_SECONDS, STORE_MTIME_SECONDS);
+  };
+  await visit(root, "");
+  return { digest: hash.digest("hex"), size, entries };
+}
