@@ -91,6 +91,7 @@ async function main(): Promise<void> {
     .version(false)
     .fail((message, error) => {
       if (error !== undefined && error !== null) throw error;
+      if (usageFailed) return; // one message is enough
       usageFailed = true;
       new PlainReporter().error(`${message ?? "bad usage"}; see \`makes --help\``);
     });

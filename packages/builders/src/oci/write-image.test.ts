@@ -103,6 +103,7 @@ test("an image that oci-image-tool, umoci and skopeo accept, whose unpacked root
   assert.deepEqual(shape(unpacked), [...merged.values()].sort((a, b) => Buffer.compare(Buffer.from((a as { path: string }).path), Buffer.from((b as { path: string }).path))));
   for (const e of unpacked) assert.deepEqual([e.uid, e.gid], [0, 0], e.path);
   // case 6: a container running as uid 65534 can execute the tool under the explicit 0755 parents
+  await chmod(dir, 0o755); // mkdtemp and umoci make 0700 dirs; the image root itself is what is tested
   await chmod(bundle, 0o755);
   const ran = await run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", join(rootfs, "opt/app/bin/tool")]);
   assert.equal(ran, "tool-ran\n");
