@@ -1,4 +1,7 @@
 import { SourceTreeNode, type MakesArgs } from "@makes/core";
+import { debianInputs } from "./debian-inputs.js";
+import { fetchArchive, fetchUrl } from "./fetch-node.js";
+import { makeContainerImage } from "./make-container-image.js";
 import { makeDerivation } from "./make-derivation.js";
 import { makeScript } from "./make-script.js";
 
@@ -6,6 +9,9 @@ declare module "@makes/core" {
   interface MakesArgs {
     makeDerivation: typeof makeDerivation;
     makeScript: typeof makeScript;
+    makeContainerImage: typeof makeContainerImage;
+    fetchUrl: typeof fetchUrl;
+    fetchArchive: typeof fetchArchive;
   }
 }
 
@@ -14,7 +20,10 @@ export function createMakesArgs(): MakesArgs {
   return {
     makeDerivation,
     makeScript,
+    makeContainerImage,
+    fetchUrl,
+    fetchArchive,
     projectPath: (path: string) => new SourceTreeNode(path),
-    inputs: { debian: undefined as never },
+    inputs: { debian: debianInputs },
   };
 }

@@ -4,6 +4,8 @@ import type { MakesNode } from "./makes-node.js";
 export interface FingerprintContext {
   /** The project root: source trees are relative to it. */
   readonly projectDir: string;
+  /** The job name of a node that is a job, else its name (an image's default name comes from its job). */
+  labelOf(node: MakesNode): string;
   /** The hash of a dep (already computed: deps are fingerprinted first). */
   hashOf(node: MakesNode): string;
   /** `text` with every node token replaced by a stand-in made of the dep's hash and name. */

@@ -26,6 +26,7 @@ export async function hashGraph(
   const pending = new Map<MakesNode, Promise<HashedNode>>();
   const ctx: FingerprintContext = {
     projectDir: env.projectDir,
+    labelOf: (node) => graph.labelOf(node),
     hashOf(node) {
       const hashed = done.get(node);
       if (hashed === undefined) throw new Error(`internal: ${node.name} hashed before its dependency`);

@@ -131,7 +131,8 @@ async function attemptDownload(url: string, tmp: string, fetchImpl: typeof fetch
 /** undici wraps the useful part (ECONNREFUSED, "other side closed") in `cause`. */
 function networkReason(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  const detail = cause?.code ?? cause?.message;
+  // System codes (ECONNREFUSED) say more than their message; undici's own codes (UND_ERR_SOCKET) say less.
+  const detail = cause?.code !== undefined && !cause.code.startsWith("UND_ERR") ? cause.code : cause?.message;
   const message = err instanceof Error ? err.message : String(err);
   return detail === undefined || detail === message ? message : `${message}: ${detail}`;
 }
