@@ -8,6 +8,7 @@ import { logCommand } from "./commands/log.js";
 import { runCommand } from "./commands/run.js";
 import { verifyCommand } from "./commands/verify.js";
 import { whyCommand } from "./commands/why.js";
+import type { ExportFormat } from "@makes/builders";
 import type { GlobalOptions } from "./global-options.js";
 import { PlainReporter } from "./reporters/plain-reporter.js";
 import type { ReporterName } from "./reporters/reporter.js";
@@ -83,6 +84,19 @@ async function main(): Promise<void> {
       "Remove store paths that no out-link reaches",
       (y) => y.option("keep-since", { type: "string", describe: "Also keep paths built within this duration (30m, 12h, 7d)", requiresArg: true }),
       (argv) => run(() => gcCommand({ ...globals(argv), keepSince: argv.keepSince as string | undefined })),
+    )
+    .command(
+      "export <job>",
+      "Write an image job as one tar (oci-archive or docker-archive)",
+      (y) =>
+        y
+          .positional("job", { type: "string" })
+          .option("format", { choices: ["oci-archive", "docker-archive"] as const, demandOption: true, describe: "Archive format" })
+          .option("o", { alias: "output", type: "string", requiresArg: true, describe: "File to write, or - for stdout" }),
+      async (argv) => {
+        const { exportCommand } = await import("./commands/export.js");
+        await run(() => exportCommand({ ...globals(argv), job: String(argv.job), format: argv.format as ExportFormat, output: argv.o as string | undefined }));
+      },
     )
     .command("verify", "Check that every store path still has the content it was built with", (y) => y, (argv) => run(() => verifyCommand(globals(argv))))
     .demandCommand(1, "Give a command, for example: makes run /myJob")

@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
 import { chmod, copyFile, lstat, mkdir, readFile, readlink, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { ConfigError } from "@makes/core";
+import { BuildError, ConfigError, storeErrorFrom } from "@makes/core";
 import { readDpkgDiversions } from "./dpkg-diversions.js";
 import { HostPathResolver } from "./host-path-resolver.js";
 import { mergedUsrLinks } from "./merged-usr-links.js";
@@ -109,14 +109,25 @@ export async function copyDebianPackage(pkg: DebianPackageId, outDir: string, op
   await forEachLimited(entries, 16, async (entry) => {
     const src = join(root, entry.path);
     const dest = join(outDir, entry.path);
-    if (entry.kind === "symlink") {
-      await symlink(await readlink(src), dest);
-      symlinks++;
-    } else if (entry.kind === "file") {
-      // FICLONE makes a copy-on-write clone where the file system can (a separate inode), else a plain copy.
-      await copyFile(src, dest, constants.COPYFILE_FICLONE);
-      await chmod(dest, entry.mode);
-      files++;
+    try {
+      if (entry.kind === "symlink") {
+        await symlink(await readlink(src), dest);
+        symlinks++;
+      } else if (entry.kind === "file") {
+        // FICLONE makes a copy-on-write clone where the file system can (a separate inode), else a plain copy.
+        await copyFile(src, dest, constants.COPYFILE_FICLONE);
+        await chmod(dest, entry.mode);
+        files++;
+      }
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if ((e.code === "EACCES" || e.code === "EPERM") && e.path === src) {
+        throw new BuildError(
+          "builder-failed",
+          `inputs.debian.${pkg.name}: cannot read ${entry.path} on this host (${e.code}); run makes as a user that can read the package's files (e.g. root)`,
+        );
+      }
+      throw storeErrorFrom(err, `copying the Debian package ${pkg.name} into the store`);
     }
   });
   for (const name of links) await symlink(`usr/${name}`, join(outDir, name));

@@ -130,7 +130,7 @@ describe("downloadFile from a local HTTP server", () => {
   test("5xx is retried; the label names the builder", async () => {
     const { dest } = freshDest();
     await assert.rejects(
-      downloadFile({ url: `${base}/busy`, sha256, dest, retries: 1, label: "fetchArchive", ...fast }),
+      downloadFile({ url: `${base}/busy`, sha256, dest, retries: 1, label: `fetchArchive ${base}/busy`, ...fast }),
       (err: unknown) => err instanceof BuildError && err.message === `fetchArchive ${base}/busy: HTTP 503 Service Unavailable after 2 attempts`,
     );
     assert.equal(hits.get("/busy"), 2);

@@ -6,7 +6,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { BuildError } from "@makes/core";
+import { BuildError, storeErrorFrom } from "@makes/core";
 import { parseSha256 } from "./parse-sha256.js";
 
 export interface DownloadFileOptions {
@@ -20,7 +20,7 @@ export interface DownloadFileOptions {
   readonly signal?: AbortSignal;
   /** Replaces the global fetch (tests, proxies). */
   readonly fetchImpl?: typeof fetch;
-  /** How messages name the caller. Default "fetchUrl". */
+  /** What every message starts with, naming the caller and the URL. Default `fetchUrl <url>`. */
   readonly label?: string;
   /** Delay before the first retry, doubled for each further one. Default 500 ms. */
   readonly backoffMs?: number;
@@ -52,7 +52,7 @@ class AttemptFailure extends Error {
  */
 export async function downloadFile(options: DownloadFileOptions): Promise<{ size: number }> {
   const { url, dest, signal } = options;
-  const label = options.label ?? "fetchUrl";
+  const label = options.label ?? `fetchUrl ${url}`;
   const expected = parseSha256(options.sha256);
   if (expected === undefined) throw new Error(`downloadFile: sha256 "${options.sha256}" is not a sha256 hash (validate with validateFetchArgs first)`);
   const attempts = 1 + Math.max(0, options.retries ?? 3);
@@ -68,7 +68,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<{ size
       if (digest !== expected) {
         throw new BuildError(
           "hash-mismatch",
-          `${label} ${url}: sha256 mismatch: expected ${expected}, got ${digest}; update sha256 if the new content is right`,
+          `${label}: sha256 mismatch: expected ${expected}, got ${digest}; update sha256 if the new content is right`,
         );
       }
       await rename(tmp, dest);
@@ -78,11 +78,11 @@ export async function downloadFile(options: DownloadFileOptions): Promise<{ size
       if (signal?.aborted === true) throw signal.reason;
       if (!(err instanceof AttemptFailure)) throw err;
       lastReason = err.message;
-      if (!err.retry) return fail(label, url, lastReason, attempt);
+      if (!err.retry) return fail(label, lastReason, attempt);
     }
     if (attempt < attempts) await sleep(backoff * 2 ** (attempt - 1), undefined, { signal });
   }
-  return fail(label, url, lastReason, attempts);
+  return fail(label, lastReason, attempts);
 }
 
 async function attemptDownload(url: string, tmp: string, fetchImpl: typeof fetch, signal: AbortSignal | undefined): Promise<{ digest: string; size: number }> {
@@ -117,8 +117,8 @@ async function attemptDownload(url: string, tmp: string, fetchImpl: typeof fetch
       createWriteStream(tmp, { mode: 0o644 }),
     );
   } catch (err) {
-    // A write error (disk full, permissions) is not the server's fault: let it through as it is.
-    if (isFsError(err)) throw err;
+    // A write error (disk full, permissions) is not the server's fault and not worth retrying.
+    if (isFsError(err)) throw storeErrorFrom(err, `downloading ${url}`);
     const got = Number.isFinite(expectedLength) ? `${size} of ${expectedLength} bytes` : `${size} bytes`;
     throw new AttemptFailure(`the connection dropped after ${got} (${networkReason(err)})`, true);
   }
@@ -142,6 +142,6 @@ function isFsError(err: unknown): boolean {
   return syscall === "open" || syscall === "write" || syscall === "close";
 }
 
-function fail(label: string, url: string, reason: string, attempts: number): never {
-  throw new BuildError("download-failed", `${label} ${url}: ${reason} after ${attempts} attempt${attempts === 1 ? "" : "s"}`);
+function fail(label: string, reason: string, attempts: number): never {
+  throw new BuildError("download-failed", `${label}: ${reason} after ${attempts} attempt${attempts === 1 ? "" : "s"}`);
 }

@@ -1,0 +1,54 @@
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { UsageError, storeErrorFrom } from "@makes/core";
+import { exportImage, type ExportFormat } from "@makes/builders";
+import { type GlobalOptions } from "../global-options.js";
+import { interruptSignal } from "../interrupt.js";
+import { cwdOf, openProject } from "../open-project.js";
+import { createReporter } from "../reporters/create-reporter.js";
+import { buildOnce } from "./run.js";
+
+/**
+ * `makes export /image --format oci-archive|docker-archive [-o FILE|-]`: builds the image job and writes
+ * it as one tar (the dual shape: both skopeo transports read it). A file is written beside its final
+ * name and renamed, so an interrupted export never leaves a truncated archive under that name.
+ */
+export async function exportCommand(args: GlobalOptions & { readonly job: string; readonly format: ExportFormat; readonly output: string | undefined }): Promise<number> {
+  const toStdout = args.output === "-" || (args.output === undefined && !process.stdout.isTTY);
+  if (args.output === undefined && !toStdout) {
+    throw new UsageError("bad-flag", `makes export writes a tar: give -o FILE (or -o - to write to stdout, which is a terminal here)`);
+  }
+  const reporter = createReporter(args.reporter);
+  const { signal, dispose } = interruptSignal();
+  try {
+    const project = await openProject(args);
+    const node = project.jobs.get(args.job);
+    if (node !== undefined && node.kind !== "image") {
+      throw new UsageError("not-an-image", `${args.job} is a ${node.kind} job, not an image; makes export takes a makeContainerImage job`);
+    }
+    const { code, outputs } = await buildOnce(project, { ...args, jobs_: [args.job], scriptArgs: [] }, reporter, signal);
+    reporter.close();
+    const path = outputs.get(args.job);
+    if (code !== 0 || path === undefined) return code === 0 ? 1 : code;
+    if (toStdout) {
+      await exportImage(path, args.format, process.stdout);
+      return 0;
+    }
+    const final = resolve(cwdOf(args), args.output ?? "");
+    const tmp = `${final}.makes-${process.pid}.tmp`;
+    try {
+      const stream = createWriteStream(tmp);
+      await exportImage(path, args.format, stream);
+      await rename(tmp, final);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw storeErrorFrom(err, `writing ${final}`);
+    }
+    process.stderr.write(`makes export: wrote ${args.format} ${final}\n`);
+    return 0;
+  } finally {
+    reporter.close();
+    dispose();
+  }
+}
