@@ -5,6 +5,7 @@ import { StoreLayout } from "./store-layout.js";
 import type { JobRecord, StoreMeta } from "./store-meta.js";
 import { acquireLock } from "./store-lock.js";
 import { storeErrorFrom } from "./errors.js";
+import { processAlive } from "./process-alive.js";
 
 /** Writes a file atomically: a reader sees the old content or the new, never a part. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
@@ -34,6 +35,22 @@ export class Store {
     } catch (err) {
       throw storeErrorFrom(err, `creating the store at ${this.root}`);
     }
+    await this.removeStaleTemp();
+  }
+
+  /**
+   * Temporary build directories are named `<label>-<pid>-<random>`; those of processes that are gone
+   * (killed mid-build) are removed, so a crash leaves nothing behind for long.
+   */
+  async removeStaleTemp(): Promise<void> {
+    const entries = await readdir(this.layout.tmpDir).catch(() => [] as string[]);
+    await Promise.all(
+      entries.map(async (entry) => {
+        const pid = Number(entry.split("-").at(-2));
+        if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) return;
+        await rm(join(this.layout.tmpDir, entry), { recursive: true, force: true }).catch(() => undefined);
+      }),
+    );
   }
 
   async readMeta(hash: string): Promise<StoreMeta | undefined> {
