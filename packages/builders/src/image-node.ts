@@ -1,3 +1,4 @@
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { MakesNode, nodesIn as nodesInText, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import type { BaseImage } from "./oci/base-image.js";
@@ -116,6 +117,12 @@ export class ImageNode extends MakesNode {
       signal: ctx.signal,
       ...(base === undefined ? {} : { base }),
     });
+    // Blobs are named by their sha256, computed while they were written (or when the cached layer was):
+    // the engine need not read them again to record the output's digest. Base-image blobs are read.
+    const fromBase = new Set((base?.layers ?? []).map((l) => l.descriptor.digest.replace(/^sha256:/, "")));
+    for (const name of await readdir(join(ctx.out, "blobs", "sha256"))) {
+      if (/^[0-9a-f]{64}$/.test(name) && !fromBase.has(name)) ctx.declareDigest(`blobs/sha256/${name}`, name);
+    }
     ctx.log(`manifest ${written.manifestDigest}\nconfig ${written.configDigest}\nlayer cache: ${written.layerCache.hits} hits, ${written.layerCache.misses} misses\n`);
     ctx.stat("layerCacheHits", written.layerCache.hits);
     ctx.stat("layerCacheMisses", written.layerCache.misses);

@@ -24,6 +24,8 @@ export interface BuildContext {
   /** The path of the full log, for messages. */
   readonly logPath: string;
   warn(message: string): void;
+  /** Records the sha256 (hex) of a file of the output that the builder wrote and hashed itself (see treeDigest). */
+  declareDigest(relPath: string, sha256: string): void;
   /** Counters that tests and `--reporter json` can read (e.g. layer cache hits). */
   stat(name: string, value: number): void;
 }

@@ -18,7 +18,18 @@ export interface TreeDigest {
  * With `normalise`, every entry's mtime is set to STORE_MTIME_SECONDS on the way (modes are kept as
  * the builder left them: they become the modes of files in images).
  */
-export async function treeDigest(root: string, options: { normalise: boolean }): Promise<TreeDigest> {
+export async function treeDigest(
+  root: string,
+  options: {
+    normalise: boolean;
+    /**
+     * sha256 of files the builder already knows (relative path → hex), taken instead of reading them: an image
+     * builder knows each blob's digest from writing it, and re-reading hundreds of MB of cached layers would
+     * cost more than the rebuild. `makes verify` passes none and reads everything.
+     */
+    known?: ReadonlyMap<string, string> | undefined;
+  },
+): Promise<TreeDigest> {
   const hash = createHash("sha256");
   let size = 0;
   let entries = 0;
@@ -34,7 +45,7 @@ export async function treeDigest(root: string, options: { normalise: boolean }):
       for (const name of names) await visit(join(abs, name), rel === "" ? name : `${rel}/${name}`);
     } else if (st.isFile()) {
       size += st.size;
-      hash.update(`f\0${rel}\0${mode}\0${st.size}\0${await sha256File(abs)}\n`);
+      hash.update(`f\0${rel}\0${mode}\0${st.size}\0${options.known?.get(rel) ?? (await sha256File(abs))}\n`);
     } else {
       hash.update(`o\0${rel}\0${mode}\n`);
     }
