@@ -15,3 +15,4 @@ export type { EnvValue } from "./node-values.js";
 export { exportImage } from "./oci/export-image.js";
 export type { ExportFormat } from "./oci/export-image.js";
 export type { ImageConfig, ImageOptions } from "./oci/image-options.js";
+export { pruneLayerCache } from "./prune-layer-cache.js";

@@ -1,4 +1,5 @@
 import { collectGarbage, UsageError } from "@makes/core";
+import { pruneLayerCache } from "@makes/builders";
 import type { GlobalOptions } from "../global-options.js";
 import { openProject } from "../open-project.js";
 
@@ -21,7 +22,11 @@ export async function gcCommand(args: GlobalOptions & { readonly keepSince: stri
   const keepSinceMs = args.keepSince === undefined ? undefined : parseDuration(args.keepSince);
   const project = await openProject(args);
   const result = await collectGarbage(project.store, { keepSinceMs, dryRun: args.dryRun });
+  const layers = await pruneLayerCache(project.store.root, { dryRun: args.dryRun });
   for (const entry of result.removed) process.stdout.write(`${args.dryRun ? "would remove" : "removed"} ${entry}\n`);
-  process.stderr.write(`makes gc: ${args.dryRun ? "would free" : "freed"} ${formatBytes(result.freedBytes)} (${result.removed.length} paths removed, ${result.kept} kept)\n`);
+  const freed = formatBytes(result.freedBytes + layers.bytes);
+  process.stderr.write(
+    `makes gc: ${args.dryRun ? "would free" : "freed"} ${freed} (${result.removed.length} store paths and ${layers.blobs} cached layers removed, ${result.kept} store paths kept)\n`,
+  );
   return 0;
 }
