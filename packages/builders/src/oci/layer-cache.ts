@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { storeErrorFrom, writeFileAtomic } from "@makes/core";
 import type { LayerPackage } from "./layer-package.js";
 import { DEFAULT_GZIP_LEVEL, DEFAULT_LAYER_MTIME, writeLayer, type LayerBlob } from "./write-layer.js";
 
@@ -67,8 +68,13 @@ export class LayerCache {
     try {
       const blob = await writeLayer(packages, tmp, { mtime: this.mtime, gzipLevel: this.gzipLevel, ...options });
       await rename(tmp, this.blobPath(blob.digest)); // same content if another writer won the race
-      await atomicWrite(recordPath, JSON.stringify(blob));
+      await writeFileAtomic(recordPath, JSON.stringify(blob));
       return blob;
+    } catch (err) {
+      // only a full disk is the store's problem here; EACCES may be an unreadable package file, left as it is
+      const code = (err as NodeJS.ErrnoException | undefined)?.code;
+      if (code === "ENOSPC" || code === "EDQUOT") throw storeErrorFrom(err, `writing the image layer of ${packages.map((p) => p.name).join(", ")}`);
+      throw err;
     } finally {
       await rm(tmp, { force: true });
     }
@@ -82,15 +88,5 @@ export class LayerCache {
     } catch {
       return undefined; // missing or torn entry: rebuild it
     }
-  }
-}
-
-export async function atomicWrite(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${randomBytes(6).toString("hex")}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
   }
 }

@@ -1,5 +1,5 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
-import type { Stats } from "node:fs";
+import { fileInfo, type FileInfo } from "./file-info.js";
 import { join } from "node:path";
 import { BuildError } from "@makes/core";
 import type { LayerPackage } from "./layer-package.js";
@@ -17,7 +17,7 @@ interface Candidate {
   /** Position of the package in the layer: hardlinks are only detected within one package. */
   pkgIndex: number;
   path: string;
-  stats: Stats;
+  stats: FileInfo;
 }
 
 /**
@@ -42,17 +42,17 @@ export async function walkMergedTree(
     if (!stats.isDirectory()) {
       throw new BuildError("bad-output", `${pkg.name} (${pkg.dir}) is not a directory, so it cannot be a layer of an image`);
     }
-    roots.push({ pkg, pkgIndex, path: pkg.dir, stats });
+    roots.push({ pkg, pkgIndex, path: pkg.dir, stats: fileInfo(stats) });
   }
 
   const walk = async (rel: string, dirs: readonly Candidate[]): Promise<void> => {
     const byName = new Map<string, Candidate[]>();
     for (const dir of dirs) {
       const names = await readdir(dir.path);
-      const stats = await Promise.all(names.map((n) => lstat(join(dir.path, n))));
+      const stats = await Promise.all(names.map(async (n) => fileInfo(await lstat(join(dir.path, n)))));
       for (const [i, name] of names.entries()) {
         const list = byName.get(name) ?? [];
-        list.push({ pkg: dir.pkg, pkgIndex: dir.pkgIndex, path: join(dir.path, name), stats: stats[i] as Stats });
+        list.push({ pkg: dir.pkg, pkgIndex: dir.pkgIndex, path: join(dir.path, name), stats: stats[i] as FileInfo });
         byName.set(name, list);
       }
     }
@@ -65,7 +65,7 @@ export async function walkMergedTree(
       const [winner, ...others] = candidates;
       if (winner === undefined) continue;
       for (const other of others) {
-        if (winner.stats.isDirectory() && other.stats.isDirectory()) continue;
+        if (winner.stats.kind === "directory" && other.stats.kind === "directory") continue;
         if (!(await sameContent(winner.path, winner.stats, other.path, other.stats))) {
           onWarning(
             `${entryName} is in both ${winner.pkg.name} and ${other.pkg.name} with different contents; ` +
@@ -74,19 +74,19 @@ export async function walkMergedTree(
         }
       }
       const { stats } = winner;
-      if (stats.isDirectory()) {
-        await emit({ kind: "directory", name: entryName, mode: stats.mode & 0o7777 });
-        await walk(entryName, candidates.filter((c) => c.stats.isDirectory()));
-      } else if (stats.isSymbolicLink()) {
+      if (stats.kind === "directory") {
+        await emit({ kind: "directory", name: entryName, mode: stats.mode });
+        await walk(entryName, candidates.filter((c) => c.stats.kind === "directory"));
+      } else if (stats.kind === "symlink") {
         await emit({ kind: "symlink", name: entryName, target: await readlink(winner.path) });
       } else {
         const key = stats.nlink > 1 ? `${winner.pkgIndex}:${stats.dev}:${stats.ino}` : undefined;
         const first = key === undefined ? undefined : firstNames.get(key);
         if (first !== undefined) {
-          await emit({ kind: "hardlink", name: entryName, mode: stats.mode & 0o7777, target: first });
+          await emit({ kind: "hardlink", name: entryName, mode: stats.mode, target: first });
         } else {
           if (key !== undefined) firstNames.set(key, entryName);
-          await emit({ kind: "file", name: entryName, mode: stats.mode & 0o7777, size: stats.size, path: winner.path });
+          await emit({ kind: "file", name: entryName, mode: stats.mode, size: stats.size, path: winner.path });
         }
       }
     }
@@ -95,13 +95,11 @@ export async function walkMergedTree(
 }
 
 function rejectSpecial(c: Candidate, entryName: string): void {
-  const s = c.stats;
-  const kind = s.isFIFO() ? "a fifo" : s.isSocket() ? "a socket" : s.isCharacterDevice() ? "a character device"
-    : s.isBlockDevice() ? "a block device" : undefined;
-  if (kind !== undefined) {
+  const { kind } = c.stats;
+  if (kind !== "directory" && kind !== "file" && kind !== "symlink") {
     throw new BuildError(
       "bad-output",
-      `${c.pkg.name} contains ${kind} at /${entryName} (${c.path}); image layers can only hold files, directories and symlinks — remove it in the builder`,
+      `${c.pkg.name} contains a ${kind} at /${entryName} (${c.path}); image layers can only hold files, directories and symlinks — remove it in the builder`,
     );
   }
 }

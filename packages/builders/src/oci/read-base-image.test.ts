@@ -27,15 +27,15 @@ test("Env merges by name: the new value wins at the position its name first appe
   assert.deepEqual(mergeImageConfig({ Entrypoint: ["a"], WorkingDir: "/w" }, { Entrypoint: ["b"] }), { Entrypoint: ["b"], WorkingDir: "/w" });
 });
 
-for (const shape of ["oci layout", "docker-archive by skopeo", "oci-archive by skopeo"] as const) {
-  test(`fromImage as an ${shape}: base layers first and unchanged, config inherited (case 16)`, async (t) => {
+for (const shape of ["an oci layout", "a docker-archive by skopeo", "an oci-archive by skopeo"] as const) {
+  test(`fromImage as ${shape}: base layers first and unchanged, config inherited (case 16)`, async (t) => {
     const dir = await tempDir(t);
     const layout = await baseImage(dir);
     let source = layout;
-    if (shape === "docker-archive by skopeo") {
+    if (shape === "a docker-archive by skopeo") {
       source = join(dir, "base-docker.tar");
       await run("skopeo", ["copy", `oci:${layout}:v1`, `docker-archive:${source}:base:v1`]);
-    } else if (shape === "oci-archive by skopeo") {
+    } else if (shape === "an oci-archive by skopeo") {
       source = join(dir, "base-oci.tar");
       await run("skopeo", ["copy", `oci:${layout}:v1`, `oci-archive:${source}:v1`]);
     }

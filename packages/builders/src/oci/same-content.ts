@@ -1,5 +1,6 @@
 import { open, readlink } from "node:fs/promises";
-import { constants, type Stats } from "node:fs";
+import { constants } from "node:fs";
+import type { FileInfo } from "./file-info.js";
 
 const CHUNK = 256 * 1024;
 
@@ -7,12 +8,12 @@ const CHUNK = 256 * 1024;
  * Whether two paths would give the same tar entry: same type, same mode, and the same symlink target or the
  * same bytes (compared chunk by chunk, never a whole file in memory).
  */
-export async function sameContent(aPath: string, a: Stats, bPath: string, b: Stats): Promise<boolean> {
-  if (a.isSymbolicLink() || b.isSymbolicLink()) {
-    return a.isSymbolicLink() && b.isSymbolicLink() && (await readlink(aPath)) === (await readlink(bPath));
+export async function sameContent(aPath: string, a: FileInfo, bPath: string, b: FileInfo): Promise<boolean> {
+  if (a.kind === "symlink" || b.kind === "symlink") {
+    return a.kind === b.kind && (await readlink(aPath)) === (await readlink(bPath));
   }
-  if (!a.isFile() || !b.isFile()) return false;
-  if ((a.mode & 0o7777) !== (b.mode & 0o7777) || a.size !== b.size) return false;
+  if (a.kind !== "file" || b.kind !== "file") return false;
+  if (a.mode !== b.mode || a.size !== b.size) return false;
   if (a.dev === b.dev && a.ino === b.ino) return true;
   const fa = await open(aPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {

@@ -192,7 +192,7 @@ class BadElement {
 }
 
 /** A short description of what the user gave: `a string`, `an array`, `the number 2.5`. */
-export function describe(value: unknown): string {
+function describe(value: unknown): string {
   if (value instanceof BadElement) return `${describe(value.value)} at index ${value.index}`;
   if (value instanceof Shown) return value.text;
   if (value === null) return "null";

@@ -6,6 +6,7 @@ import { chmod, readdir, readFile, stat, utimes, writeFile } from "node:fs/promi
 import { join } from "node:path";
 import { once } from "node:events";
 import { gunzipSync } from "node:zlib";
+import { canonicalJson } from "./canonical-json.js";
 import { exportImage } from "./export-image.js";
 import type { LayerPackage } from "./layer-package.js";
 import { planLayers } from "./plan-layers.js";
@@ -63,6 +64,11 @@ test("an image that oci-image-tool, umoci and skopeo accept, whose unpacked root
   assert.equal(desc.size, manifestBytes.length);
   const manifest = JSON.parse(manifestBytes.toString("utf8"));
   assert.equal(manifestBytes.toString("utf8"), JSON.stringify(manifest), "compact");
+  for (const file of [blob(out, result.manifestDigest), blob(out, result.configDigest), join(out, "index.json"), join(out, "manifest.json")]) {
+    const text = await readFile(file, "utf8");
+    assert.equal(text, canonicalJson(JSON.parse(text)), `${file} is canonical (sorted keys, compact)`);
+  }
+  assert.deepEqual(Object.keys(manifest), ["config", "layers", "mediaType", "schemaVersion"]);
   assert.equal(manifest.schemaVersion, 2);
   const config = await readJson(blob(out, result.configDigest));
   assert.equal(manifest.config.size, (await stat(blob(out, result.configDigest))).size);

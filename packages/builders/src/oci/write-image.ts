@@ -47,8 +47,7 @@ export async function writeImage(args: WriteImageArgs): Promise<WrittenImage> {
   const cache = new LayerCache(args.cacheDir);
 
   const built = await mapConcurrent(args.layers, args.concurrency, async (packages) => {
-    const warn = args.signal === undefined ? { onWarning: args.onWarning } : { onWarning: args.onWarning, signal: args.signal };
-    const blob = await cache.layer(packages, warn);
+    const blob = await cache.layer(packages, { onWarning: args.onWarning, signal: args.signal });
     await linkOrCopy(cache.blobPath(blob.digest), join(blobsDir, hexOf(blob.digest)));
     return blob;
   });

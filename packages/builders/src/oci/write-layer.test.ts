@@ -211,3 +211,14 @@ test("a hardlink only points to an earlier entry of the same package in the laye
   const iLink = verbose.findIndex((l) => l.endsWith(" z/orig link to a-link"));
   assert.ok(iFirst >= 0 && iLink > iFirst, verbose.join("\n"));
 });
+
+test("failures end the write instead of hanging: an existing output file, an aborted signal", async (t) => {
+  const dir = await tempDir(t);
+  const root = await makeTree(join(dir, "p"), Array.from({ length: 200 }, (_, i) => ({ path: `d/f${i}`, file: Buffer.alloc(5000, i) })));
+  const out = join(dir, "exists.tgz");
+  await writeLayer([pkg("p", root)], out);
+  await assert.rejects(writeLayer([pkg("p", root)], out), /EEXIST/);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(writeLayer([pkg("p", root)], join(dir, "aborted.tgz"), { signal: controller.signal }), (e: unknown) => e instanceof BuildError && e.reason === "interrupted");
+});

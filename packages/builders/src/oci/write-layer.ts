@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import tar from "tar-stream";
-import { BuildError } from "@makes/core";
+import { BuildError, MakesError } from "@makes/core";
 import type { LayerPackage } from "./layer-package.js";
 import { walkMergedTree, type TreeEntry } from "./merged-tree-walk.js";
 
@@ -35,8 +35,14 @@ export interface LayerBlob {
 
 type TarSink = ReturnType<tar.Pack["entry"]>;
 
-const READ_CHUNK = 1024 * 1024;
-const STREAM_BUFFER = 4 * 1024 * 1024;
+const READ_CHUNK = 256 * 1024;
+const STREAM_BUFFER = 1024 * 1024;
+const COALESCE = 256 * 1024;
+/** Files up to this size are read whole, ahead of their turn, so many small files do not cost a round trip each. */
+const SMALL_FILE = 256 * 1024;
+/** Bounds of the read-ahead: entries and bytes waiting to be written (keeps peak memory bounded). */
+const PREFETCH_ENTRIES = 32;
+const PREFETCH_BYTES = 4 * 1024 * 1024;
 /** Largest size a ustar header holds in octal; beyond it a PAX `size` record is written as well. */
 const USTAR_MAX_SIZE = 8 * 1024 ** 3 - 1;
 const S_IFREG = 0o100000;
@@ -63,12 +69,23 @@ export async function writeLayer(packages: readonly LayerPackage[], outFile: str
   const digestHash = createHash("sha256");
   let size = 0;
 
+  // tar-stream pushes many small buffers (512-byte headers, small files, padding); each write to an async zlib
+  // stream is one threadpool round trip, so they are coalesced into chunks of COALESCE bytes first
   const tarBytes = async function* (): AsyncGenerator<Buffer> {
+    let parts: Buffer[] = [];
+    let length = 0;
     for await (const chunk of pack) {
       const buf = chunk as Buffer; // tar-stream pushes Buffers; streamx types chunks as unknown
       diffHash.update(buf);
-      yield buf;
+      parts.push(buf);
+      length += buf.length;
+      if (length >= COALESCE) {
+        yield parts.length === 1 ? buf : Buffer.concat(parts, length);
+        parts = [];
+        length = 0;
+      }
     }
+    if (length > 0) yield Buffer.concat(parts, length);
   };
   const gzipBytes = async function* (source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const buf of source) {
@@ -84,16 +101,22 @@ export async function writeLayer(packages: readonly LayerPackage[], outFile: str
     gzipBytes,
     createWriteStream(outFile, { flags: "wx", highWaterMark: STREAM_BUFFER }),
   );
-  const emitted = walkMergedTree(packages, (entry) => writeEntry(pack, entry, mtime), onWarning, options.signal).then(
-    () => pack.finalize(),
-    (err: unknown) => {
-      pack.destroy(err instanceof Error ? err : new Error(String(err)));
-      throw err;
-    },
-  );
+  const writer = new PrefetchingWriter(pack, mtime);
+  const emitted = walkMergedTree(packages, (entry) => writer.add(entry), onWarning, options.signal)
+    .then(() => writer.flush())
+    .then(
+      () => pack.finalize(),
+      (err: unknown) => {
+        pack.destroy(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      },
+    );
   const [walkResult, pipeResult] = await Promise.allSettled([emitted, written]);
-  if (walkResult.status === "rejected") throw walkResult.reason;
+  // the root cause first: a walk error (bad package) destroys the pipeline with that same error, while an output
+  // error (disk full, existing file) makes the walk fail only with tar-stream's "destroyed"
+  if (walkResult.status === "rejected" && (walkResult.reason instanceof MakesError || pipeResult.status === "fulfilled")) throw walkResult.reason;
   if (pipeResult.status === "rejected") throw pipeResult.reason;
+  if (walkResult.status === "rejected") throw walkResult.reason;
   return {
     diffId: `sha256:${diffHash.digest("hex")}`,
     digest: `sha256:${digestHash.digest("hex")}`,
@@ -103,11 +126,61 @@ export async function writeLayer(packages: readonly LayerPackage[], outFile: str
   };
 }
 
+type Prepared = { entry: TreeEntry; content?: Buffer };
+
+/**
+ * Keeps the tar order of the walk while reading small files ahead (several reads in flight in the threadpool):
+ * entries are queued in walk order with their read already started, and written one by one from the head.
+ */
+class PrefetchingWriter {
+  private readonly queue: Promise<Prepared>[] = [];
+  private queuedBytes = 0;
+
+  constructor(private readonly pack: tar.Pack, private readonly mtime: Date) {}
+
+  async add(entry: TreeEntry): Promise<void> {
+    const small = entry.kind === "file" && entry.size <= SMALL_FILE;
+    if (small) this.queuedBytes += entry.size;
+    const prepared = small ? readSmall(entry).then((content) => ({ entry, content })) : Promise.resolve({ entry });
+    prepared.catch(() => undefined); // rejections are raised when the entry's turn comes
+    this.queue.push(prepared);
+    while (this.queue.length >= PREFETCH_ENTRIES || this.queuedBytes >= PREFETCH_BYTES) await this.writeOne();
+  }
+
+  async flush(): Promise<void> {
+    while (this.queue.length > 0) await this.writeOne();
+  }
+
+  private async writeOne(): Promise<void> {
+    const next = this.queue.shift();
+    if (next === undefined) return;
+    const { entry, content } = await next;
+    if (content !== undefined) this.queuedBytes -= content.length;
+    await writeEntry(this.pack, entry, this.mtime, content);
+  }
+}
+
+async function readSmall(entry: Extract<TreeEntry, { kind: "file" }>): Promise<Buffer> {
+  const handle = await open(entry.path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const buffer = Buffer.allocUnsafe(entry.size);
+    let position = 0;
+    while (position < entry.size) {
+      const { bytesRead } = await handle.read(buffer, position, entry.size - position, position);
+      if (bytesRead === 0) throw new BuildError("bad-output", `${entry.path} shrank while it was being written into an image layer`);
+      position += bytesRead;
+    }
+    return buffer;
+  } finally {
+    await handle.close();
+  }
+}
+
 function needsPax(text: string): boolean {
   return !/^[\x20-\x7e]*$/.test(text);
 }
 
-async function writeEntry(pack: tar.Pack, entry: TreeEntry, mtime: Date): Promise<void> {
+async function writeEntry(pack: tar.Pack, entry: TreeEntry, mtime: Date, content?: Buffer): Promise<void> {
   const base = { uid: 0, gid: 0, uname: "", gname: "", mtime };
   switch (entry.kind) {
     case "directory":
@@ -118,6 +191,11 @@ async function writeEntry(pack: tar.Pack, entry: TreeEntry, mtime: Date): Promis
     case "hardlink":
       return voidEntry(pack, { ...base, name: entry.name, type: "link", mode: S_IFREG | entry.mode, linkname: entry.target, ...forcePax(entry.target) });
     case "file":
+      if (content !== undefined) {
+        return new Promise((resolve, reject) => {
+          pack.entry({ ...base, name: entry.name, type: "file", mode: S_IFREG | entry.mode, size: entry.size }, content, (err) => (err ? reject(err) : resolve()));
+        });
+      }
       return fileEntry(pack, entry, base);
   }
 }
