@@ -39,7 +39,13 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
     const tmp = `${final}.makes-${process.pid}.tmp`;
     try {
       const stream = createWriteStream(tmp);
+      const closed = new Promise<void>((resolveClose, reject) => {
+        stream.on("close", resolveClose);
+        stream.on("error", reject);
+      });
       await exportImage(path, args.format, stream);
+      stream.end();
+      await closed; // every byte is on disk before the archive gets its name
       await rename(tmp, final);
     } catch (err) {
       await rm(tmp, { force: true });
