@@ -33,6 +33,8 @@ export async function runBash(ctx: BuildContext, script: string, env: Record<str
   };
   let tail = "";
   const code = await new Promise<number | string>((resolve, reject) => {
+    // Ctrl-C between the build's start and here: the abort listener below would never fire.
+    if (ctx.signal.aborted) return reject(new Error("interrupted"));
     const child = spawn("bash", ["-c", BASH_PRELUDE + script], { cwd: workDir, env: fullEnv, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const onData = (chunk: Buffer): void => {
       ctx.log(chunk);
@@ -58,6 +60,15 @@ export async function runBash(ctx: BuildContext, script: string, env: Record<str
     };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     child.on("error", reject);
+    // When bash exits, whatever it left running in the background is stopped (as Nix does): a
+    // straggler would keep the log pipes open, and the build waiting for it, for as long as it lives.
+    child.on("exit", () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // no process of the group is left
+      }
+    });
     child.on("close", (exitCode, signal) => {
       ctx.signal.removeEventListener("abort", onAbort);
       if (killTimer !== undefined) clearTimeout(killTimer);
