@@ -1,6 +1,7 @@
 /** Reading a makes store the way the tests check it: through the store's real layout. */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { StoreLayout, type StoreMeta } from "@makes/core";
 
@@ -51,4 +52,33 @@ export async function outLinkTarget(layout: StoreLayout, job: string): Promise<s
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a store holds that must never change on bad input: every entry of store/ (with a digest of
+ * its content), meta/, out/ and jobs/; and whether tmp/ and locks/ are empty.
+ */
+export async function storeSnapshot(layout: StoreLayout): Promise<Record<string, string>> {
+  const snap: Record<string, string> = {};
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    let st;
+    try {
+      st = await lstat(abs);
+    } catch {
+      return;
+    }
+    if (st.isSymbolicLink()) snap[rel] = `-> ${await readlink(abs)}`;
+    else if (st.isDirectory()) {
+      snap[rel] = `dir ${(st.mode & 0o7777).toString(8)}`;
+      for (const name of (await readdir(abs)).sort()) await visit(join(abs, name), `${rel}/${name}`);
+    } else snap[rel] = `file ${(st.mode & 0o7777).toString(8)} ${createHash("sha256").update(await readFile(abs)).digest("hex")}`;
+  };
+  for (const [name, dir] of [["store", layout.storeDir], ["meta", layout.metaDir], ["out", layout.outDir], ["jobs", layout.jobsDir]] as const) {
+    await visit(dir, name);
+  }
+  for (const [name, dir] of [["tmp", layout.tmpDir], ["locks", layout.locksDir]] as const) {
+    const left = await readdir(dir).catch(() => [] as string[]);
+    if (left.length > 0) snap[name] = `not empty: ${left.join(", ")}`;
+  }
+  return snap;
 }

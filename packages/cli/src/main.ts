@@ -17,6 +17,7 @@ process.umask(0o022); // outputs and image layers must not depend on the caller'
 
 let exitCode = 0;
 let usageFailed = false;
+const usageMessages: string[] = [];
 
 function globals(argv: Record<string, unknown>): GlobalOptions {
   return {
@@ -105,12 +106,18 @@ async function main(): Promise<void> {
     .version(false)
     .fail((message, error) => {
       if (error !== undefined && error !== null) throw error;
-      if (usageFailed) return; // one message is enough
       usageFailed = true;
-      new PlainReporter().error(`${message ?? "bad usage"}; see \`makes --help\``);
+      usageMessages.push(message ?? "bad usage");
     });
   await cli.parseAsync();
-  if (usageFailed) exitCode = 2;
+  if (usageFailed) {
+    // yargs may report several problems of one command line; one message is enough, and an unknown
+    // flag is the one to name: `run --frobnicate /job` otherwise reads as a missing job, because
+    // the unknown flag swallowed "/job" as its value.
+    const message = usageMessages.find((m) => m.startsWith("Unknown argument")) ?? usageMessages[0];
+    new PlainReporter().error(`${message ?? "bad usage"}; see \`makes --help\``);
+    exitCode = 2;
+  }
 }
 
 main().then(

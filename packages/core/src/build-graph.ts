@@ -35,13 +35,27 @@ export class BuildGraph {
       graph.order.push(node);
     };
     for (const root of roots) visit(root);
-    for (const node of graph.order) {
-      let key = labels.get(node) ?? `${node.kind}:${node.name}`;
-      for (let n = 2; usedKeys.has(key); n++) key = `${labels.get(node) ?? `${node.kind}:${node.name}`}#${n}`;
-      usedKeys.add(key);
-      graph.keyOf.set(node, key);
-    }
+    for (const node of graph.order) graph.keyOf.set(node, uniqueKey(node, labels, usedKeys));
     return graph;
+  }
+
+  /**
+   * Keys for the closure of one job, numbered in the order of a walk from that job alone: the same
+   * whatever other jobs were built with it, so the job record written by `makes run '/a' '/b'` matches
+   * the nodes `makes why /b` sees.
+   */
+  closureKeys(root: MakesNode): Map<MakesNode, string> {
+    const keys = new Map<MakesNode, string>();
+    const usedKeys = new Set<string>();
+    const seen = new Set<MakesNode>();
+    const visit = (node: MakesNode): void => {
+      if (seen.has(node)) return;
+      seen.add(node);
+      for (const dep of this.deps(node)) visit(dep);
+      keys.set(node, uniqueKey(node, this.labels, usedKeys));
+    };
+    visit(root);
+    return keys;
   }
 
   labelOf(node: MakesNode): string {
@@ -63,4 +77,13 @@ export class BuildGraph {
     roots.forEach(add);
     return this.order.filter((n) => inClosure.has(n));
   }
+}
+
+/** The job name for jobs, else kind:name, numbered when it is already used. */
+function uniqueKey(node: MakesNode, labels: ReadonlyMap<MakesNode, string>, used: Set<string>): string {
+  const base = labels.get(node) ?? `${node.kind}:${node.name}`;
+  let key = base;
+  for (let n = 2; used.has(key); n++) key = `${base}#${n}`;
+  used.add(key);
+  return key;
 }

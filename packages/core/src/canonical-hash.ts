@@ -9,37 +9,63 @@ export const HASH_ENCODING_VERSION = "makes-hash-v1";
 
 export type Canonical = string | number | boolean | null | Buffer | readonly Canonical[] | { readonly [key: string]: Canonical | undefined };
 
-function encodeInto(value: Canonical | undefined, parts: Buffer[]): void {
+/**
+ * Appends the encoding of `value` to `parts`. Tags, lengths and strings accumulate in one JS string
+ * (`text`), flushed only before a Buffer value, so encoding allocates one string per run of text
+ * instead of two Buffers per value. Every user string sits between ASCII tags, so encoding the joined
+ * text as UTF-8 gives the same bytes as encoding each piece alone (a lone surrogate stays alone).
+ */
+class Encoder {
+  readonly parts: Array<string | Buffer> = [];
+  text = "";
+
+  buffer(value: Buffer): void {
+    this.parts.push(this.text, value);
+    this.text = "";
+  }
+
+  finish(): Array<string | Buffer> {
+    this.parts.push(this.text);
+    this.text = "";
+    return this.parts;
+  }
+}
+
+function encodeInto(value: Canonical | undefined, enc: Encoder): void {
   if (value === undefined || value === null) {
-    parts.push(Buffer.from("n;"));
+    enc.text += "n;";
   } else if (typeof value === "string") {
-    const bytes = Buffer.from(value, "utf8");
-    parts.push(Buffer.from(`s${bytes.length}:`), bytes);
+    enc.text += `s${Buffer.byteLength(value, "utf8")}:${value}`;
   } else if (typeof value === "number") {
-    parts.push(Buffer.from(`i${String(value)};`));
+    enc.text += `i${String(value)};`;
   } else if (typeof value === "boolean") {
-    parts.push(Buffer.from(value ? "t;" : "f;"));
+    enc.text += value ? "t;" : "f;";
   } else if (Buffer.isBuffer(value)) {
-    parts.push(Buffer.from(`b${value.length}:`), value);
+    enc.text += `b${value.length}:`;
+    enc.buffer(value);
   } else if (Array.isArray(value)) {
-    parts.push(Buffer.from(`l${value.length}:`));
-    for (const item of value as readonly Canonical[]) encodeInto(item, parts);
+    enc.text += `l${value.length}:`;
+    for (const item of value as readonly Canonical[]) encodeInto(item, enc);
   } else {
     const record = value as { readonly [key: string]: Canonical | undefined };
     const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
-    parts.push(Buffer.from(`m${keys.length}:`));
+    enc.text += `m${keys.length}:`;
     for (const key of keys) {
-      encodeInto(key, parts);
-      encodeInto(record[key], parts);
+      encodeInto(key, enc);
+      encodeInto(record[key], enc);
     }
   }
 }
 
+function encodedParts(value: Canonical): Array<string | Buffer> {
+  const enc = new Encoder();
+  encodeInto(HASH_ENCODING_VERSION, enc);
+  encodeInto(value, enc);
+  return enc.finish();
+}
+
 export function canonicalBytes(value: Canonical): Buffer {
-  const parts: Buffer[] = [];
-  encodeInto(HASH_ENCODING_VERSION, parts);
-  encodeInto(value, parts);
-  return Buffer.concat(parts);
+  return Buffer.concat(encodedParts(value).map((p) => (typeof p === "string" ? Buffer.from(p, "utf8") : p)));
 }
 
 export function sha256Hex(data: Buffer | string): string {
@@ -69,5 +95,7 @@ export function base32Hash(digest: Buffer): string {
 
 /** The 32-character hash that names a node in the store. */
 export function nodeHashOf(value: Canonical): string {
-  return base32Hash(createHash("sha256").update(canonicalBytes(value)).digest());
+  const hash = createHash("sha256");
+  for (const part of encodedParts(value)) hash.update(part);
+  return base32Hash(hash.digest());
 }

@@ -13,10 +13,19 @@ function distance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
-/** The names closest to `wanted` (at most `count`), best first. */
+/**
+ * The names closest to `wanted` (at most `count`), best first. A name that contains what was typed
+ * (`/build` for `/packages/web/build`) ranks with the nearest typos: in a monorepo the segment a user
+ * remembers is a better guide than edit distance, which would prefer any short name.
+ */
 export function closestNames(wanted: string, names: Iterable<string>, count = 3): string[] {
+  const w = wanted.toLowerCase();
   return [...names]
-    .map((name) => ({ name, d: distance(wanted.toLowerCase(), name.toLowerCase()) - (name.includes(wanted) || wanted.includes(name) ? 2 : 0) }))
+    .map((name) => {
+      const n = name.toLowerCase();
+      const d = distance(w, n);
+      return { name, d: n.includes(w) || w.includes(n) ? Math.min(d, 1) : d };
+    })
     .sort((x, y) => x.d - y.d || x.name.localeCompare(y.name))
     .slice(0, count)
     .map((x) => x.name);

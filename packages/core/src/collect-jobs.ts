@@ -16,12 +16,12 @@ export function checkJobName(name: string, where: string): void {
   );
 }
 
-async function evaluate(exported: unknown, args: object, configPath: string, where: string): Promise<unknown> {
+async function evaluate(exported: unknown, args: object, loaded: LoadedConfig, where: string): Promise<unknown> {
   if (typeof exported !== "function") return exported;
   try {
     return await (exported as (a: object) => unknown)(args);
   } catch (err) {
-    throw configThrew(err, configPath, `while evaluating ${where}`);
+    throw configThrew(err, loaded.configPath, `while evaluating ${where}`, loaded.files);
   }
 }
 
@@ -32,7 +32,7 @@ async function evaluate(exported: unknown, args: object, configPath: string, whe
 export async function collectJobs(loaded: LoadedConfig, args: object): Promise<Map<string, MakesNode>> {
   const jobs = new Map<string, MakesNode>();
   const configName = loaded.configPath;
-  const value = await evaluate(loaded.root, args, loaded.configPath, "its default export");
+  const value = await evaluate(loaded.root, args, loaded, "its default export");
   if (value === null || typeof value !== "object" || !("jobs" in value)) {
     const got = value === undefined ? "nothing (is there an `export default`?)" : value === null ? "null" : typeof value === "object" ? "an object without `jobs`" : `a ${typeof value}`;
     throw new ConfigError(
@@ -56,7 +56,7 @@ export async function collectJobs(loaded: LoadedConfig, args: object): Promise<M
   }
   for (const folder of loaded.folderJobs) {
     checkJobName(folder.job, folder.file);
-    const node = await evaluate(folder.exported, args, loaded.configPath, folder.file);
+    const node = await evaluate(folder.exported, args, loaded, folder.file);
     if (!isMakesNode(node)) {
       throw new ConfigError("config-bad-export", `${folder.file}: the default export must be a function of the builders returning one node (it becomes the job ${folder.job}).`);
     }

@@ -74,7 +74,7 @@ export class BuildError extends MakesError {
   }
 }
 
-export type StoreErrorReason = "no-space" | "permission" | "corrupt";
+export type StoreErrorReason = "no-space" | "permission" | "not-a-directory" | "corrupt";
 
 /** The store could not be written or read. */
 export class StoreError extends MakesError {
@@ -96,6 +96,11 @@ export function storeErrorFrom(err: unknown, what: string): unknown {
   }
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
     return new StoreError("permission", `Permission denied while ${what} (${code}); check that the store directory is writable.`, { cause: err });
+  }
+  if (code === "ENOTDIR") {
+    // `--store FILE`, or a file named .makes: the user's doing, and theirs to move.
+    const path = (err as NodeJS.ErrnoException).path;
+    return new StoreError("not-a-directory", `A file is in the way of a store directory while ${what}${path === undefined ? "" : ` (${path})`}; the store must be a directory: move the file or pass --store DIR.`, { cause: err });
   }
   return err;
 }

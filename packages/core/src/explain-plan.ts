@@ -35,6 +35,7 @@ function diffInputs(before: Readonly<Record<string, string>>, after: Readonly<Re
 export async function explainPlan(store: Store, plan: Plan, job: string, root: MakesNode): Promise<Explanation[]> {
   const record = await store.readJobRecord(job);
   const out: Explanation[] = [];
+  const keys = plan.graph.closureKeys(root);
   for (const node of plan.graph.closureOf([root])) {
     const hashed = plan.hashes.get(node);
     if (hashed === undefined) continue;
@@ -46,7 +47,7 @@ export async function explainPlan(store: Store, plan: Plan, job: string, root: M
       out.push(valid !== undefined ? { reason: "built", label, hash } : { reason: "output-missing", label, hash });
       continue;
     }
-    const key = plan.graph.keyOf.get(node) ?? node.name;
+    const key = keys.get(node) ?? node.name;
     const previousHash = record?.closure[key];
     const previous = previousHash === undefined ? undefined : await store.readMeta(previousHash);
     if (previousHash === undefined || previous === undefined) {

@@ -1,10 +1,11 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
 import { ConfigError } from "./errors.js";
+import { writeFileAtomic } from "./store.js";
 
 export interface LoadedConfig {
   readonly configPath: string;
@@ -94,18 +95,37 @@ async function cacheStillValid(cacheFile: string, mains: string[]): Promise<Bund
   }
 }
 
-/** Turns an error thrown by the user's code into a ConfigError pointing at their source line. */
-export function configThrew(err: unknown, configPath: string, when: string): ConfigError {
-  if (err instanceof ConfigError) return err;
+function defaultOf(namespace: unknown): unknown {
+  return namespace !== null && typeof namespace === "object" ? (namespace as { default?: unknown }).default : undefined;
+}
+
+/**
+ * Turns an error thrown by the user's code into a ConfigError pointing at their source line: the first
+ * stack frame in one of `files` (the config's own files; source maps give their lines). A ConfigError
+ * from a builder (a bad argument) keeps its message and gains the location of the call.
+ */
+export function configThrew(err: unknown, configPath: string, when: string, files: readonly string[] = []): ConfigError {
   const message = err instanceof Error ? err.message : String(err);
   const stack = err instanceof Error ? (err.stack ?? "") : "";
   const projectDir = dirname(configPath);
-  let where = relative(process.cwd(), configPath) || configPath;
+  // Without the list of files, anything of the project outside packages (never makes's own code).
+  const isUsers = (file: string): boolean =>
+    files.length > 0 ? files.includes(file) : file.startsWith(projectDir) && !file.includes("node_modules") && !file.includes(".makes-config-");
+  let where: string | undefined;
   let detail: string | undefined;
-  for (const match of stack.matchAll(/(?:file:\/\/)?(\/[^\s():]+):(\d+):(\d+)/g)) {
-    const [, file, line, col] = match;
-    if (file === undefined || line === undefined || col === undefined) continue;
-    if (!file.startsWith(projectDir) || file.includes("node_modules") || file.includes(".makes-config-")) continue;
+  // Stack frames are `at fn (LOCATION)` or `at LOCATION`; a location is a path (spaces allowed) or a file: URL.
+  for (const match of stack.matchAll(/^\s*at (?:.* \()?(.+?):(\d+):(\d+)\)?$/gm)) {
+    const [, location, line, col] = match;
+    if (location === undefined || line === undefined || col === undefined) continue;
+    let file = location;
+    if (location.startsWith("file://")) {
+      try {
+        file = fileURLToPath(location);
+      } catch {
+        continue;
+      }
+    }
+    if (!isUsers(file)) continue;
     where = `${relative(process.cwd(), file) || file}:${line}:${col}`;
     try {
       const text = readFileSync(file, "utf8").split("\n")[Number(line) - 1];
@@ -115,6 +135,11 @@ export function configThrew(err: unknown, configPath: string, when: string): Con
     }
     break;
   }
+  if (err instanceof ConfigError) {
+    if (where === undefined) return err;
+    return new ConfigError(err.reason, `${where}: ${err.message}`, { detail: err.detail ?? detail, cause: err });
+  }
+  where ??= relative(process.cwd(), configPath) || configPath;
   return new ConfigError("config-throws", `${where}: makes.ts threw ${when}: ${message}`, { detail, cause: err });
 }
 
@@ -128,8 +153,11 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
   const mains = await findFolderMains(projectDir);
   const dir = bundleDir(projectDir);
   const cacheable = dir !== projectDir;
-  const cachedBundle = join(dir, "config-bundle.mjs");
-  const cacheFile = join(dir, "config-bundle.json");
+  // One cache per config file: projects that share a node_modules (a monorepo), or --config, must not
+  // load each other's bundle.
+  const key = createHash("sha256").update(configPath).digest("hex").slice(0, 16);
+  const cachedBundle = join(dir, `config-bundle-${key}.mjs`);
+  const cacheFile = join(dir, `config-bundle-${key}.json`);
   process.setSourceMapsEnabled(true);
 
   let cache = cacheable ? await cacheStillValid(cacheFile, mains) : undefined;
@@ -138,8 +166,10 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
   if (cache === undefined) {
     const { build } = await import("esbuild");
     const entry = [
-      `export { default as root } from ${JSON.stringify(configPath)};`,
-      ...mains.map((m, i) => `export { default as main${i} } from ${JSON.stringify(m)};`),
+      // Namespaces, not `default`: a file without a default export must reach collectJobs (which says
+      // what the export should be), not fail the bundle with an error about this generated entry.
+      `export * as root from ${JSON.stringify(configPath)};`,
+      ...mains.map((m, i) => `export * as main${i} from ${JSON.stringify(m)};`),
     ].join("\n");
     await mkdir(dir, { recursive: true });
     temporary = join(dir, `.makes-config-${randomBytes(6).toString("hex")}.mjs`);
@@ -148,6 +178,9 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
       result = await build({
         stdin: { contents: entry, resolveDir: projectDir, sourcefile: "makes-entry.js", loader: "js" },
         outfile: temporary,
+        // Paths in the metafile and in error locations are relative to this; without it they are
+        // relative to the cwd, which is not the project's directory under -C or in a subdirectory.
+        absWorkingDir: projectDir,
         bundle: true,
         platform: "node",
         format: "esm",
@@ -176,8 +209,9 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
     bundlePath = temporary;
     if (cacheable) {
       // Keep this bundle for the next run; the temporary copy is still what we import now.
-      await writeFile(cachedBundle, await readFile(temporary));
-      await writeFile(cacheFile, JSON.stringify(cache));
+      // Atomic writes: another makes process may be importing the cached bundle right now.
+      await writeFileAtomic(cachedBundle, await readFile(temporary)).catch(() => undefined);
+      await writeFileAtomic(cacheFile, JSON.stringify(cache)).catch(() => undefined);
     }
   }
 
@@ -186,18 +220,18 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
     // A fresh URL each load: Node's ESM cache would otherwise return the first version (watch mode).
     module = (await import(`${pathToFileURL(bundlePath).href}?v=${randomBytes(4).toString("hex")}`)) as Record<string, unknown>;
   } catch (err) {
-    throw configThrew(err, configPath, "while loading");
+    throw configThrew(err, configPath, "while loading", Object.keys(cache.inputs));
   } finally {
     if (temporary !== undefined) await rm(temporary, { force: true });
   }
   return {
     configPath,
     projectDir,
-    root: module.root,
+    root: defaultOf(module.root),
     folderJobs: mains.map((file, i) => ({
       job: `/${relative(join(projectDir, "makes"), dirname(file)).split("\\").join("/")}`,
       file,
-      exported: module[`main${i}`],
+      exported: defaultOf(module[`main${i}`]),
     })),
     files: Object.keys(cache.inputs).sort(),
   };

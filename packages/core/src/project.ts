@@ -113,12 +113,13 @@ export class Project {
       const path = this.storePathOf(plan, root);
       outputs.set(job, path);
       if (options.dryRun) continue;
-      await this.store.setOutLink(job, path);
+      // The record is written before the out-link, so an out-link that already points at this path
+      // has its record: a fully cached job costs one readlink, not two writes and a closure walk.
+      if (await this.store.outLinkIs(job, path)) continue;
       const closure: Record<string, string> = {};
-      for (const node of plan.graph.closureOf([root])) {
-        closure[plan.graph.keyOf.get(node) ?? node.name] = plan.hashes.get(node)?.hash ?? "";
-      }
+      for (const [node, key] of plan.graph.closureKeys(root)) closure[key] = plan.hashes.get(node)?.hash ?? "";
       await this.store.writeJobRecord({ format: 1, job, hash: plan.hashes.get(root)?.hash ?? "", closure });
+      await this.store.setOutLink(job, path);
     }
     let built = 0, cached = 0, failed = 0, skipped = 0;
     for (const r of results.values()) {

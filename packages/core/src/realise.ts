@@ -4,7 +4,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import type { BuildContext } from "./build-context.js";
 import type { BuildGraph } from "./build-graph.js";
-import { BuildError, MakesError, storeErrorFrom } from "./errors.js";
+import { BuildError, MakesError, StoreError, storeErrorFrom } from "./errors.js";
 import type { EventSink, NodeInfo } from "./events.js";
 import type { HashedNode } from "./hash-graph.js";
 import type { MakesNode } from "./makes-node.js";
@@ -64,6 +64,7 @@ export async function realise(
     let tmp: string | undefined;
     let log: WriteStream | undefined;
     const stats: Record<string, number> = {};
+    const known = new Map<string, string>();
     try {
       if ((await store.validMeta(info.hash, node.name)) !== undefined) {
         emit({ type: "node-cached", node: info });
@@ -77,6 +78,12 @@ export async function realise(
       await mkdir(store.layout.logsDir, { recursive: true });
       const logPath = store.layout.logPath(info.hash);
       const logStream = createWriteStream(logPath);
+      // A log that cannot be written (a full disk) fails the build; unhandled, the stream's error
+      // event would end the process.
+      let logError: unknown;
+      logStream.on("error", (err) => {
+        logError ??= err;
+      });
       log = logStream;
       const ctx: BuildContext = {
         out,
@@ -95,11 +102,21 @@ export async function realise(
         },
         logPath,
         warn: (message) => emit({ type: "warning", message, node: info }),
+        declareDigest: (relPath, sha256) => {
+          known.set(relPath, sha256);
+        },
         stat: (name, value) => {
           stats[name] = value;
         },
       };
-      await node.build(ctx);
+      const logFailure = (): unknown => storeErrorFrom(logError, `writing the build log of ${info.label}`);
+      try {
+        await node.build(ctx);
+      } catch (err) {
+        // A full disk makes builders fail in their own words; the log's error says what to do.
+        throw logError !== undefined && !(err instanceof StoreError) ? logFailure() : err;
+      }
+      if (logError !== undefined) throw logFailure();
       options.signal.throwIfAborted();
       try {
         await lstat(out);
@@ -108,10 +125,10 @@ export async function realise(
           detail: `log: ${logPath}`,
         });
       }
-      const digest = await treeDigest(out, { normalise: true }).catch((err: unknown) => {
-        throw storeErrorFrom(err, `recording the output of ${info.label}`);
+      const digest = await treeDigest(out, { normalise: true, known }).catch((err: unknown) => {
+        throw err instanceof BuildError ? new BuildError(err.reason, `${info.label}: ${err.message}`) : storeErrorFrom(err, `recording the output of ${info.label}`);
       });
-      await new Promise<void>((resolve) => logStream.end(() => resolve()));
+      await new Promise<void>((resolve, reject) => logStream.end(() => (logError === undefined ? resolve() : reject(logFailure()))));
       const hashed = hashes.get(node);
       const deps = graph.deps(node);
       const meta: StoreMeta = {

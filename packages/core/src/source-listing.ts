@@ -5,9 +5,18 @@ import { join, relative, sep } from "node:path";
 /** Directory names never part of a source tree, whatever git says. */
 export const ALWAYS_EXCLUDED = new Set([".git", ".makes", "node_modules"]);
 
+/**
+ * The temporary bundle loadConfig writes beside makes.ts (when no node_modules is above it) while it
+ * imports it: another makes process loading the same project at that moment, or one killed while
+ * loading, leaves it where a `projectPath("/")` listing would see it and change the hash.
+ */
+const CONFIG_BUNDLE_TEMP = /(^|\/)\.makes-config-[0-9a-f]+\.mjs$/;
+
 function excluded(relPath: string, extra: readonly string[]): boolean {
-  const parts = relPath.split("/");
-  if (parts.some((part) => ALWAYS_EXCLUDED.has(part))) return true;
+  // Most paths contain none of the names: test for that before splitting every path of the project.
+  const suspect = relPath.includes(".git") || relPath.includes(".makes") || relPath.includes("node_modules");
+  if (suspect && relPath.split("/").some((part) => ALWAYS_EXCLUDED.has(part))) return true;
+  if (CONFIG_BUNDLE_TEMP.test(relPath)) return true;
   return extra.some((prefix) => relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
@@ -66,7 +75,22 @@ export class SourceListing {
     const files = await this.all();
     if (relDir === "") return files;
     const prefix = `${relDir}/`;
-    return files.filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length));
+    // The list is sorted, so the paths with this prefix are one run of it: find its start by bisection
+    // instead of scanning every file of the project for every source tree (quadratic in a monorepo).
+    let lo = 0;
+    let hi = files.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((files[mid] ?? "") < prefix) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: string[] = [];
+    for (let i = lo; i < files.length; i++) {
+      const f = files[i] ?? "";
+      if (!f.startsWith(prefix)) break;
+      out.push(f.slice(prefix.length));
+    }
+    return out;
   }
 }
 

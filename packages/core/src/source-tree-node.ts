@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { chmod, lstat, mkdir, readlink, symlink } from "node:fs/promises";
+import { createReadStream, createWriteStream, lstatSync } from "node:fs";
+import { chmod, mkdir, readlink, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -30,15 +30,17 @@ export class SourceTreeNode extends MakesNode {
   #entries: readonly SourceEntry[] | undefined;
 
   constructor(projectRelPath: string) {
+    // Any value may arrive here from makes.ts: show strings quoted and cut short, other values by their type.
+    const shown = typeof projectRelPath === "string" ? JSON.stringify(projectRelPath.length > 120 ? `${projectRelPath.slice(0, 120)}…` : projectRelPath) : projectRelPath === null ? "null" : typeof projectRelPath;
     if (typeof projectRelPath !== "string" || !projectRelPath.startsWith("/")) {
       throw new ConfigError(
         "bad-argument",
-        `projectPath(${JSON.stringify(projectRelPath)}): the path must be a string starting with "/" (relative to the project root), for example projectPath("/src")`,
+        `projectPath(${shown}): the path must be a string starting with "/" (relative to the project root), for example projectPath("/src")`,
       );
     }
     const parts = projectRelPath.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.includes("..") || projectRelPath.includes("\0")) {
-      throw new ConfigError("bad-argument", `projectPath(${JSON.stringify(projectRelPath)}): the path must stay inside the project (no ".." and no NUL bytes)`);
+      throw new ConfigError("bad-argument", `projectPath(${shown}): the path must stay inside the project (no ".." and no NUL bytes)`);
     }
     super(parts.length === 0 ? "source" : sanitiseName(parts[parts.length - 1] ?? "source"));
     this.relDir = parts.join("/");
@@ -56,7 +58,7 @@ export class SourceTreeNode extends MakesNode {
   async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
     const root = join(ctx.projectDir, this.relDir);
     try {
-      const rootStat = await lstat(root);
+      const rootStat = lstatSync(root);
       if (!rootStat.isDirectory()) throw new Error("not a directory");
     } catch {
       throw new ConfigError("bad-argument", `projectPath("/${this.relDir}"): ${root} is not a directory of the project; create it or fix the path`);
@@ -66,16 +68,25 @@ export class SourceTreeNode extends MakesNode {
     await Promise.all(
       files.map(async (rel, index) => {
         const abs = join(root, rel);
+        // Synchronous: a monorepo has thousands of files and each is one cheap lstat; the promise API
+        // costs several times more per call than the call itself.
         let st;
         try {
-          st = await lstat(abs);
+          st = lstatSync(abs, { throwIfNoEntry: false });
         } catch {
-          return; // listed by git but deleted: not part of the tree
+          st = undefined;
         }
-        if (st.isSymbolicLink()) {
-          entries[index] = { path: rel, type: "symlink", mode: 0o777, value: await readlink(abs) };
-        } else if (st.isFile()) {
-          entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st) };
+        if (st === undefined) return; // listed by git but deleted: not part of the tree
+        try {
+          if (st.isSymbolicLink()) {
+            entries[index] = { path: rel, type: "symlink", mode: 0o777, value: await readlink(abs) };
+          } else if (st.isFile()) {
+            entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st) };
+          }
+        } catch (err) {
+          // Deleted since the lstat (an editor's save by rename, a build tool's temporary file): as if
+          // it had been gone already; the next run sees the tree as it is then.
+          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
         }
       }),
     );

@@ -1,8 +1,33 @@
-import { open, readFile, unlink } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { link, open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 
 /** How often a process waiting for another's build looks again. */
 const POLL_MS = 40;
+/** A lock file without an owner in it (only the fallback below can leave one) is stale after this long. */
+const EMPTY_LOCK_STALE_MS = 10_000;
+
+/**
+ * Creates the lock with its owner already in it: written to a temporary file, then hard-linked into
+ * place (link fails with EEXIST when the lock exists). A process killed at any moment leaves no lock
+ * or a lock naming its owner, never an empty one that no waiter could judge stale. Where the file
+ * system has no hardlinks, O_EXCL creation then a write (an empty lock is then judged by its age).
+ */
+async function createLock(path: string, owner: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, owner);
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP") throw err;
+    const handle = await open(path, "wx");
+    await handle.writeFile(owner);
+    await handle.close();
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -27,12 +52,17 @@ export async function acquireLock(
   for (;;) {
     options.signal?.throwIfAborted();
     try {
-      const handle = await open(path, "wx");
-      await handle.writeFile(me);
-      await handle.close();
-      return async () => {
+      await createLock(path, me);
+      const release = async (): Promise<void> => {
         await unlink(path).catch(() => undefined);
       };
+      // The previous holder may have finished the build between our last look and now: a waiter
+      // that gets the lock after a successful build must hear "done", not build it again.
+      if (await options.isDone()) {
+        await release();
+        return "done";
+      }
+      return release;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
@@ -43,6 +73,13 @@ export async function acquireLock(
     if (owner !== "" && host === hostname() && Number.isInteger(pid) && !alive(pid)) {
       await unlink(path).catch(() => undefined);
       continue;
+    }
+    if (owner === "") {
+      const age = await stat(path).then((st) => Date.now() - st.mtimeMs, () => 0);
+      if (age > EMPTY_LOCK_STALE_MS) {
+        await unlink(path).catch(() => undefined);
+        continue;
+      }
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }

@@ -106,19 +106,21 @@ test("validMeta is false once the output was deleted, even though the metadata i
 
 test("the lock: of two concurrent acquirers one builds, the other waits and gets done", async (t) => {
   const store = await newStore(t);
-  const [first, second] = [store.lock(HASH, "x"), store.lock(HASH, "x")];
-  const winner = await Promise.race([first, second]);
-  assert.equal(typeof winner, "function", "one acquirer holds the lock");
-  let secondSettled = false;
-  const loser = (winner === (await first) ? second : first).then((r) => {
-    secondSettled = true;
-    return r;
-  });
+  let settled = 0;
+  const acquirers = [store.lock(HASH, "x"), store.lock(HASH, "x")].map((p, index) =>
+    p.then((result) => {
+      settled++;
+      return { index, result };
+    }),
+  );
+  const winner = await Promise.race(acquirers);
+  assert.equal(typeof winner.result, "function", "one acquirer holds the lock");
   await new Promise((r) => setTimeout(r, 200));
-  assert.equal(secondSettled, false, "the other acquirer waits while the build runs");
+  assert.equal(settled, 1, "the other acquirer waits while the build runs");
   await store.install(await tempOutput(store, "built once"), metaFor(HASH, "x"));
-  if (typeof winner === "function") await winner();
-  assert.equal(await loser, "done");
+  if (typeof winner.result === "function") await winner.result();
+  const loser = await acquirers[1 - winner.index];
+  assert.equal(loser?.result, "done");
   assert.equal(existsSync(store.layout.lockPath(HASH)), false, "the lock file is gone after release");
 });
 

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { access, lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { access, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { StoreLayout } from "./store-layout.js";
 import type { JobRecord, StoreMeta } from "./store-meta.js";
@@ -40,7 +41,7 @@ export class Store {
 
   /**
    * Temporary build directories are named `<label>-<pid>-<random>`; those of processes that are gone
-   * (killed mid-build) are removed, so a crash leaves nothing behind for long.
+   * (killed mid-build) are removed, so a crash leaves nothing behind for long. Likewise a lock's temporary file.
    */
   async removeStaleTemp(): Promise<void> {
     const entries = await readdir(this.layout.tmpDir).catch(() => [] as string[]);
@@ -49,6 +50,17 @@ export class Store {
         const pid = Number(entry.split("-").at(-2));
         if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) return;
         await rm(join(this.layout.tmpDir, entry), { recursive: true, force: true }).catch(() => undefined);
+      }),
+    );
+    // A lock is written as `<hash>.lock.<pid>.<random>.tmp` and then linked into place; a process killed in
+    // between leaves that file, which nothing reads: remove those of dead processes too.
+    const lockFiles = await readdir(this.layout.locksDir).catch(() => [] as string[]);
+    await Promise.all(
+      lockFiles.map(async (file) => {
+        if (!file.endsWith(".tmp")) return;
+        const pid = Number(file.split(".").at(-3));
+        if (!Number.isInteger(pid) || pid <= 0 || processAlive(pid)) return;
+        await rm(join(this.layout.locksDir, file), { force: true }).catch(() => undefined);
       }),
     );
   }
@@ -61,13 +73,15 @@ export class Store {
     }
   }
 
-  /** Valid: the metadata exists (written last) AND the output is still there. */
+  /**
+   * Valid: the metadata exists (written last) AND the output is still there. Synchronous inside: a
+   * fully cached run asks this of every node, and a small read and an lstat cost less than the
+   * promise machinery around them.
+   */
   async validMeta(hash: string, name: string): Promise<StoreMeta | undefined> {
-    const meta = await this.readMeta(hash);
-    if (meta === undefined) return undefined;
     try {
-      await lstat(this.layout.storePath(hash, name));
-      return meta;
+      const meta = JSON.parse(readFileSync(this.layout.metaPath(hash), "utf8")) as StoreMeta;
+      return lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) === undefined ? undefined : meta;
     } catch {
       return undefined;
     }
@@ -115,6 +129,16 @@ export class Store {
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
       throw storeErrorFrom(err, `writing the out-link ${link}`);
+    }
+  }
+
+  /** Whether the out-link of `job` exists and points at `target` (synchronous: asked once per job of every run). */
+  async outLinkIs(job: string, target: string): Promise<boolean> {
+    const link = this.layout.outLink(job);
+    try {
+      return readlinkSync(link) === relative(dirname(link), target);
+    } catch {
+      return false;
     }
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
+import { BuildError } from "./errors.js";
 import { sha256File } from "./stat-cache.js";
 
 /** The fixed mtime of everything in the store: 1970-01-01T00:00:01Z, as Nix and dockerTools use. */
@@ -41,7 +42,7 @@ export async function treeDigest(
       hash.update(`l\0${rel}\0${await readlink(abs)}\n`);
     } else if (st.isDirectory()) {
       hash.update(`d\0${rel}\0${mode}\n`);
-      const names = (await readdir(abs)).sort();
+      const names = (await readdir(abs, { encoding: "buffer" })).map((raw) => utf8Name(raw, rel)).sort();
       for (const name of names) await visit(join(abs, name), rel === "" ? name : `${rel}/${name}`);
     } else if (st.isFile()) {
       size += st.size;
@@ -53,4 +54,17 @@ export async function treeDigest(
   };
   await visit(root, "");
   return { digest: hash.digest("hex"), size, entries };
+}
+
+/**
+ * A directory entry's name as a string. Names that are not valid UTF-8 would be decoded with U+FFFD and then
+ * name nothing on disk; the store keeps UTF-8 names only, so such a name is an error that says which one.
+ */
+function utf8Name(raw: Buffer, dirRel: string): string {
+  const name = raw.toString("utf8");
+  if (!Buffer.from(name, "utf8").equals(raw)) {
+    const shown = JSON.stringify(dirRel === "" ? name : `${dirRel}/${name}`);
+    throw new BuildError("bad-output", `the output has a file name that is not valid UTF-8: ${shown} (bytes ${raw.toString("hex")}); makes keeps only UTF-8 names in the store, so rename it in the builder`);
+  }
+  return name;
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import type { Project } from "@makes/core";
+import { MakesError, type Project } from "@makes/core";
 import { concurrencyOf, type GlobalOptions } from "../global-options.js";
 import { interruptSignal } from "../interrupt.js";
 import { openProject } from "../open-project.js";
@@ -46,6 +46,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const reporter = createReporter(args.reporter);
   const { signal, dispose } = interruptSignal();
   try {
+    concurrencyOf(args); // a bad -j is a usage error before makes.ts is loaded and hashed
     const project = await openProject(args);
     const { code, outputs } = await buildOnce(project, args, reporter, signal);
     reporter.close();
@@ -62,6 +63,12 @@ export async function runCommand(args: RunArgs): Promise<number> {
       if (scriptCode !== 0) return scriptCode;
     }
     return 0;
+  } catch (err) {
+    // Through the run's reporter, so that `--reporter json` stays one JSON object per line even
+    // when makes.ts is broken or a job name is unknown.
+    if (!(err instanceof MakesError)) throw err;
+    reporter.error(err.message, err.detail);
+    return err.exitCode;
   } finally {
     reporter.close();
     dispose();

@@ -1,0 +1,278 @@
+/**
+ * ../shared/cases/bad-input.md, the cases that concern the core: each gives one clear message on
+ * stderr (no stack trace), exit 2 for configuration and usage errors or 1 for a failed job, and leaves
+ * the store as it was. Every test runs on a store that already holds a valid output.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import type { StoreLayout } from "@makes/core";
+import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type MakesResult } from "./helpers/project.js";
+import { hashOfPath, metaHashes, readMeta, storeEntries, storeOf, storeSnapshot, validPaths } from "./helpers/store.js";
+
+const GOOD_JOB = `  const good = makeDerivation({ name: "good", builder: "mkdir -p $out && echo good > $out/file" });`;
+
+let base: string;
+let layout: StoreLayout;
+let goodPath: string;
+
+before(async () => {
+  base = await tempDir(undefined, "makes-bad-input-");
+  await writeFiles(base, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good, "/good-too": good } };`) });
+  const r = await runMakes(base, ["run", "/good"]);
+  assert.equal(r.code, 0, shown(r));
+  layout = storeOf(base);
+  goodPath = stdoutLines(r)[0] ?? "";
+  assert.ok(existsSync(goodPath));
+});
+
+after(() => rm(base, { recursive: true, force: true }));
+
+/** No stack trace, no internal error, exactly one error line. */
+function assertCleanError(r: MakesResult, code: 1 | 2): void {
+  assert.equal(r.code, code, shown(r));
+  assert.doesNotMatch(r.stderr, /^\s+at .*:\d+:\d+\)?$/m, `a stack trace was shown:\n${r.stderr}`);
+  assert.doesNotMatch(r.stderr, /internal error/);
+  // one message: a usage or configuration error, or the failed job
+  const messages = code === 2 || !/^failed /m.test(r.stderr) ? r.stderr.match(/error:/g) : r.stderr.match(/^failed /gm);
+  assert.equal(messages?.length, 1, `one error message:\n${r.stderr}`);
+}
+
+/** Runs makes on a project with this makes.ts against the shared store; asserts the store did not change. */
+async function runBroken(t: { after: (fn: () => unknown) => void }, files: Record<string, string>, args: string[]): Promise<MakesResult> {
+  const dir = await makeProject(t, files);
+  const before = await storeSnapshot(layout);
+  const r = await runMakes(dir, ["--store", layout.root, ...args]);
+  assert.deepEqual(await storeSnapshot(layout), before, `the store changed:\n${shown(r)}`);
+  assert.equal(existsSync(join(dir, ".makes")), false, "no store was created in the broken project");
+  return r;
+}
+
+test("1. no makes.ts here or above: says where it looked and how to start one", async (t) => {
+  assert.equal(existsSync("/tmp/makes.ts") || existsSync("/makes.ts"), false, "precondition: no makes.ts above the temp dir");
+  const dir = await makeProject(t, { "src/readme.txt": "no config here" });
+  const r = await runBroken(t, {}, ["-C", join(dir, "src"), "run", "/good"]);
+  assertCleanError(r, 2);
+  assert.ok(r.stderr.includes(join(dir, "src")), `names the directory:\n${r.stderr}`);
+  assert.match(r.stderr, /No makes\.ts/);
+  assert.match(r.stderr, /create one/);
+  assert.equal(r.stdout, "");
+});
+
+test("1b. makes.ts is found in a directory above the current one (and with -C)", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/up": makeScript({ name: "up", entrypoint: "pwd" }) } };`),
+    "deep/er/file.txt": "x",
+  });
+  const r = await runMakes(join(dir, "deep", "er"), ["list"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.match(r.stdout, /^\/up\s+script$/m);
+  const c = await runMakes(layout.root, ["-C", join(dir, "deep"), "list"]);
+  assert.equal(c.code, 0, shown(c));
+  assert.match(c.stdout, /^\/up\s+script$/m);
+});
+
+test("2. a syntax error: file:line:col and the offending line", async (t) => {
+  const r = await runBroken(t, { "makes.ts": `export default () => ({\n  jobs: {\n    "/a": 1 +* 2,\n  },\n});\n` }, ["run", "/a"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /makes\.ts:3:\d+: /);
+  assert.ok(r.stderr.includes(`"/a": 1 +* 2,`), `shows the line:\n${r.stderr}`);
+});
+
+test("3. makes.ts throws while evaluating: the message and the makes.ts line, source-mapped", async (t) => {
+  const r = await runBroken(
+    t,
+    {
+      "makes.ts": makesTs(`  const port: number = 80;\n  // a comment\n  if (port > 0) throw new Error("cannot decide on jobs");\n  return { jobs: {} };`),
+    },
+    ["run", "/a"],
+  );
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /cannot decide on jobs/);
+  // line 1 is the import, 3 the function head: the throw is on line 6 of makes.ts
+  assert.match(r.stderr, /makes\.ts:6:\d+/, r.stderr);
+  assert.doesNotMatch(r.stderr, /\.mjs/, "never the bundle");
+});
+
+test("4. the default export is neither a function nor an object with jobs", async (t) => {
+  for (const source of [`export default 42;\n`, `export default { job: {} };\n`, `export const jobs = {};\n`]) {
+    const r = await runBroken(t, { "makes.ts": source }, ["list"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, /makes\.ts: the default export must be a function of the builders returning \{ jobs/, `${source}\n${r.stderr}`);
+  }
+});
+
+test("5. a job named myJob: says to rename it to /myJob", async (t) => {
+  const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { myJob: good } };`) }, ["list"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /"myJob"/);
+  assert.match(r.stderr, /rename it to "\/myJob"/);
+});
+
+test("6. makes run /nope: lists the closest job names", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good, "/goods": good, "/nose": good, "/far/away/thing": good } };`) };
+  const r = await runBroken(t, files, ["run", "/nope"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /No job named "\/nope"/);
+  assert.match(r.stderr, /closest: \/nose/);
+  assert.equal(r.stdout, "");
+});
+
+test("7. a cycle through lazily referenced derivations names the cycle", async (t) => {
+  const r = await runBroken(
+    t,
+    {
+      "makes.ts": makesTs(
+        [
+          `  const a: any = makeDerivation({ name: "alpha", env: { B: () => b }, builder: "mkdir $out" });`,
+          `  const b: any = makeDerivation({ name: "beta", env: { A: a }, builder: "mkdir $out" });`,
+          `  return { jobs: { "/alpha": a, "/beta": b } };`,
+        ].join("\n"),
+      ),
+    },
+    ["run", "/alpha"],
+  );
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /cycle/);
+  assert.match(r.stderr, /\/alpha → \/beta → \/alpha/);
+});
+
+test("8. a builder that exits 3: job name, exit code, the last 20 lines of its log, the log's path", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `${GOOD_JOB}\n  return { jobs: { "/good": good, "/fails": makeDerivation({ name: "fails", builder: 'for i in $(seq 1 30); do echo "log line $i"; done; exit 3' }) } };`,
+    ),
+  });
+  const before = await storeSnapshot(layout);
+  const r = await runMakes(dir, ["--store", layout.root, "run", "/fails"]);
+  assertCleanError(r, 1);
+  assert.match(r.stderr, /\/fails: the builder exited with code 3/);
+  for (let i = 11; i <= 30; i++) assert.match(r.stderr, new RegExp(`log line ${i}\\b`), `line ${i} of the tail`);
+  assert.doesNotMatch(r.stderr, /log line 10\b/, "only the last 20 lines");
+  const logPath = /full log: (\S+)/.exec(r.stderr)?.[1];
+  assert.ok(logPath !== undefined && existsSync(logPath), `the log path is shown and exists:\n${r.stderr}`);
+  const log = await readFile(logPath, "utf8");
+  assert.match(log, /log line 1\n/);
+  assert.match(log, /log line 30\n/);
+  assert.equal(r.stdout, "");
+  assert.deepEqual(await storeSnapshot(layout), before, "no output, no metadata, no out-link for a failed build");
+});
+
+test("9. a builder that exits 0 without creating $out", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/empty": makeDerivation({ name: "empty", builder: "echo did nothing" }) } };`) });
+  const before = await storeSnapshot(layout);
+  const r = await runMakes(dir, ["--store", layout.root, "run", "/empty"]);
+  assertCleanError(r, 1);
+  assert.match(r.stderr, /\/empty: the builder finished without creating \$out/);
+  assert.deepEqual(await storeSnapshot(layout), before);
+});
+
+test("10. makeDerivation without name, or with a / or a space in it", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`makeDerivation({ builder: "mkdir $out" } as any)`, /`name` is required/],
+    [`makeDerivation({ name: "a/b", builder: "mkdir $out" })`, /"a\/b" may only contain .*no "\/" or spaces/],
+    [`makeDerivation({ name: "a b", builder: "mkdir $out" })`, /"a b" may only contain .*rename it, for example to "a-b"/],
+  ];
+  for (const [call, message] of cases) {
+    const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${call} } };`) }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${call}\n${r.stderr}`);
+    assert.match(r.stderr, /makeDerivation/);
+    assert.match(r.stderr, /makes\.ts:\d+:\d+/, "points at the call in makes.ts");
+  }
+});
+
+test("11. an env key that is not a shell identifier, or a reserved one", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`"MY-VAR"`, /"MY-VAR" is not a shell identifier/],
+    [`"1X"`, /"1X" is not a shell identifier/],
+    [`"out"`, /"out" is reserved/],
+    [`PATH`, /"PATH" is reserved/],
+    [`HOME`, /"HOME" is reserved/],
+    [`TMPDIR`, /"TMPDIR" is reserved/],
+  ];
+  for (const [key, message] of cases) {
+    const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": makeDerivation({ name: "x", env: { ${key}: "v" }, builder: "mkdir $out" }) } };`) }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${key}\n${r.stderr}`);
+  }
+});
+
+test("14. an unknown flag, or -j 0: a usage error", async (t) => {
+  for (const args of [["run", "--frobnicate", "/good"], ["run", "-j", "0", "/good"], ["run", "-j", "-3", "/good"], ["run", "-j", "two", "/good"], ["run"], ["explode"]]) {
+    const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) }, args);
+    assertCleanError(r, 2);
+    assert.equal(r.stdout, "", `${args.join(" ")}: nothing on stdout`);
+    if (args.includes("--frobnicate")) assert.match(r.stderr, /frobnicate/);
+    if (args.includes("-j")) assert.match(r.stderr, /-j/);
+  }
+  // a bad flag is reported before makes.ts is even loaded
+  const broken = await runBroken(t, { "makes.ts": "export default {\n" }, ["run", "-j", "0", "/good"]);
+  assertCleanError(broken, 2);
+  assert.match(broken.stderr, /-j\/--jobs must be a positive whole number/);
+});
+
+test("15. the store on a nearly full disk: no space left, no half-written path, the earlier output still verifies", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      [
+        `  const small = makeDerivation({ name: "small", builder: "mkdir -p $out && echo small > $out/file" });`,
+        `  const big = makeDerivation({ name: "big", builder: "mkdir -p $out && head -c 10000000 /dev/zero > $out/big" });`,
+        `  return { jobs: { "/small": small, "/big": big } };`,
+      ].join("\n"),
+    ),
+  });
+  const mountPoint = join(dir, "store-on-tmpfs");
+  await mkdir(mountPoint);
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint], { stdio: "pipe" });
+  } catch (err) {
+    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the full-disk case needs root or CAP_SYS_ADMIN`);
+    return;
+  }
+  try {
+    await fullDisk(dir, mountPoint);
+  } finally {
+    execFileSync("umount", [mountPoint]); // before the project directory is removed
+  }
+});
+
+async function fullDisk(dir: string, mountPoint: string): Promise<void> {
+  const store = storeOf(mountPoint, { root: true });
+  const small = await runMakes(dir, ["--store", mountPoint, "run", "/small"]);
+  assert.equal(small.code, 0, shown(small));
+  const smallPath = stdoutLines(small)[0] ?? "";
+
+  const r = await runMakes(dir, ["--store", mountPoint, "run", "/big"]);
+  assert.notEqual(r.code, 0, shown(r));
+  assert.match(r.stderr, /no space left/i, shown(r));
+  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m, shown(r));
+  assert.equal(r.stdout, "");
+  assert.deepEqual(await validPaths(store), [smallPath], "only the earlier output is valid");
+  assert.deepEqual(await storeEntries(store), [smallPath.split("/").pop()], "no half-written path for the big job");
+  assert.deepEqual(await readdir(store.tmpDir), [], "the build directory was removed");
+  assert.deepEqual(await metaHashes(store), [hashOfPath(smallPath)]);
+  assert.equal((await readMeta(store, hashOfPath(smallPath)))?.name, "small");
+
+  const verify = await runMakes(dir, ["--store", mountPoint, "verify"]);
+  assert.equal(verify.code, 0, shown(verify));
+  const again = await runMakes(dir, ["--store", mountPoint, "run", "/small"]);
+  assert.equal(again.code, 0, shown(again));
+  assert.deepEqual(stdoutLines(again), [smallPath]);
+  assert.match(again.stderr, /cached\s+\/small/);
+}
+
+test("a store that is a file (--store FILE, or a file named .makes): a clear message, not an internal error", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`), ".makes": "a file, not a store\n" });
+  const r = await runMakes(dir, ["run", "/good"]);
+  assertCleanError(r, 1);
+  assert.match(r.stderr, /the store must be a directory/);
+  assert.ok(r.stderr.includes(join(dir, ".makes")), r.stderr);
+  assert.equal(await readFile(join(dir, ".makes"), "utf8"), "a file, not a store\n", "the file is left alone");
+  const other = await runMakes(dir, ["run", "--store", join(dir, "makes.ts"), "/good"]);
+  assertCleanError(other, 1);
+  assert.match(other.stderr, /the store must be a directory/);
+});

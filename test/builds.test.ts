@@ -1,0 +1,75 @@
+/** How builds run: interrupts, stray background processes, normalised outputs. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { finished, makeProject, makesTs, runMakes, shown, spawnMakes, stdoutLines, tempDir, waitFor } from "./helpers/project.js";
+import { storeEntries, storeOf, validPaths } from "./helpers/store.js";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test("Ctrl-C during a build: exit 130, the builder's whole process group stopped, no temporary directory or lock left", async (t) => {
+  const scratch = await tempDir(t);
+  const pids = join(scratch, "pids");
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  return { jobs: { "/long": makeDerivation({ name: "long", env: { PIDS: ${JSON.stringify(pids)} }, builder: 'sleep 60 & echo "$$ $!" > "$PIDS"; wait; mkdir $out' }) } };`,
+    ),
+  });
+  const child = spawnMakes(dir, ["run", "/long"]);
+  const result = finished(child);
+  await waitFor("the builder to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
+  const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
+  child.kill("SIGINT");
+  const r = await result;
+  assert.equal(r.code, 130, shown(r));
+  assert.equal(r.stdout, "");
+  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+  await waitFor("the builder and its child to be stopped", () => !alive(bash) && !alive(sleeper), 5000);
+  const layout = storeOf(dir);
+  assert.deepEqual(await readdir(layout.tmpDir), []);
+  assert.deepEqual(await readdir(layout.locksDir), []);
+  assert.deepEqual(await storeEntries(layout), []);
+});
+
+test("a process a builder leaves in the background neither holds up the build nor outlives it", async (t) => {
+  const scratch = await tempDir(t);
+  const pidFile = join(scratch, "bg");
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  return { jobs: { "/bg": makeDerivation({ name: "bg", env: { PIDFILE: ${JSON.stringify(pidFile)} }, builder: 'mkdir $out; sleep 30 & echo $! > "$PIDFILE"; echo left running' }) } };`,
+    ),
+  });
+  const started = Date.now();
+  const r = await runMakes(dir, ["run", "/bg"], { timeoutMs: 25_000 });
+  assert.equal(r.code, 0, shown(r));
+  assert.ok(Date.now() - started < 10_000, `the build waited for its background process (${Date.now() - started} ms)`);
+  const pid = Number((await readFile(pidFile, "utf8")).trim());
+  await waitFor("the background process to be stopped", () => !alive(pid), 5000);
+});
+
+test("outputs are normalised: fixed mtimes, the modes the builder left", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  return { jobs: { "/modes": makeDerivation({ name: "modes", builder: "mkdir -p $out/bin $out/private && echo x > $out/bin/tool && chmod 755 $out/bin/tool && echo s > $out/private/secret && chmod 600 $out/private/secret && chmod 700 $out/private && ln -s bin/tool $out/link" }) } };`,
+    ),
+  });
+  const r = await runMakes(dir, ["run", "/modes"]);
+  assert.equal(r.code, 0, shown(r));
+  const out = stdoutLines(r)[0] ?? "";
+  const modes: Record<string, string> = {};
+  for (const rel of ["", "bin", "bin/tool", "private", "private/secret", "link"]) {
+    const st = await lstat(join(out, rel));
+    assert.equal(st.mtimeMs, 1000, `${rel || "."}: mtime is the store's fixed time`);
+    if (!st.isSymbolicLink()) modes[rel] = (st.mode & 0o7777).toString(8);
+  }
+  assert.deepEqual(modes, { "": "755", bin: "755", "bin/tool": "755", private: "700", "private/secret": "600" });
+  assert.deepEqual((await validPaths(storeOf(dir))).length, 1);
+});
