@@ -50,13 +50,14 @@ export async function runCommand(args: RunArgs): Promise<number> {
     const project = await openProject(args);
     const { code, outputs } = await buildOnce(project, args, reporter, signal);
     reporter.close();
-    if (code !== 0) return code;
     const scripts: string[] = [];
+    // The jobs that were built are printed even when others failed (--keep-going): their out-links exist too.
     for (const [job, path] of outputs) {
       const action = project.jobs.get(job)?.runAction();
       if (action !== undefined && !args.dryRun) scripts.push(action.executable(path));
       else process.stdout.write(`${path}\n`);
     }
+    if (code !== 0) return code;
     dispose();
     for (const executable of scripts) {
       const scriptCode = await runScript(executable, args.scriptArgs);
