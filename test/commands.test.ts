@@ -182,6 +182,7 @@ test("a failure stops the run; --keep-going builds everything that does not depe
   assert.match(keep.stderr, /skipped\s+\/after: \/bad failed/);
   const good = await outLinkTarget(layout, "/good");
   assert.ok(good !== undefined && (await validPaths(layout)).includes(good), "the independent job was built");
+  assert.deepEqual(stdoutLines(keep), [good], "the path of the job that was built is printed");
   assert.deepEqual((await validPaths(layout)).map((p) => p.split("-").pop()), ["good"]);
   assert.match(keep.stderr, /1 built, 0 cached, 1 failed, 1 not built/);
 });
