@@ -54,13 +54,17 @@ async function findFolderMains(projectDir: string): Promise<string[]> {
   return found.sort();
 }
 
-/** Where the temporary bundle goes: inside the nearest node_modules so bare imports resolve and no watcher sees it. */
-function bundleDir(projectDir: string): string {
+/**
+ * Where the temporary bundle goes: inside the nearest node_modules so bare imports resolve and no watcher
+ * sees it; else in `fallback` (a directory inside the project, such as the store's cache, from which bare
+ * imports resolve as from the project); else beside makes.ts, uncached.
+ */
+function bundleDir(projectDir: string, fallback: string | undefined): string {
   let dir = projectDir;
   for (;;) {
     if (existsSync(join(dir, "node_modules"))) return join(dir, "node_modules", ".cache", "makes");
     const parent = dirname(dir);
-    if (parent === dir) return projectDir;
+    if (parent === dir) return fallback ?? projectDir;
     dir = parent;
   }
 }
@@ -148,10 +152,13 @@ export function configThrew(err: unknown, configPath: string, when: string, file
  * external, the bundle is written to a unique temporary .mjs, imported and deleted. The bundle is
  * reused while none of its input files changed, so a no-op run does not start esbuild.
  */
-export async function loadConfig(configPath: string): Promise<LoadedConfig> {
+export async function loadConfig(configPath: string, options: { cacheDir?: string | undefined } = {}): Promise<LoadedConfig> {
   const projectDir = dirname(configPath);
   const mains = await findFolderMains(projectDir);
-  const dir = bundleDir(projectDir);
+  let dir = bundleDir(projectDir, options.cacheDir);
+  // A cache directory that cannot be made (a store path that is a file, a read-only node_modules) only
+  // costs the cache: the bundle then goes beside makes.ts, and the store's own error comes later.
+  if (dir !== projectDir && !(await mkdir(dir, { recursive: true }).then(() => true, () => false))) dir = projectDir;
   const cacheable = dir !== projectDir;
   // One cache per config file: projects that share a node_modules (a monorepo), or --config, must not
   // load each other's bundle.
@@ -171,7 +178,6 @@ export async function loadConfig(configPath: string): Promise<LoadedConfig> {
       `export * as root from ${JSON.stringify(configPath)};`,
       ...mains.map((m, i) => `export * as main${i} from ${JSON.stringify(m)};`),
     ].join("\n");
-    await mkdir(dir, { recursive: true });
     temporary = join(dir, `.makes-config-${randomBytes(6).toString("hex")}.mjs`);
     let result;
     try {

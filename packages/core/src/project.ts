@@ -1,4 +1,4 @@
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { BuildGraph } from "./build-graph.js";
 import { collectJobs } from "./collect-jobs.js";
 import type { EventSink } from "./events.js";
@@ -60,9 +60,11 @@ export class Project {
 
   static async open(options: ProjectOptions): Promise<Project> {
     const configPath = findConfig(options.cwd, options.configFile);
-    const loaded = await loadConfig(configPath);
+    const projectDir = dirname(configPath);
+    const storeDir = options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir);
+    const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
+    const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
-    const storeDir = options.storeDir === undefined ? join(loaded.projectDir, ".makes") : resolve(options.cwd, options.storeDir);
     return new Project(loaded, jobs, new Store(storeDir));
   }
 
