@@ -5,12 +5,15 @@ import { debianPackage, type DebianOptions } from "./debian-package-node.js";
 const memo = new Map<string, MakesNode>();
 
 function packageNode(name: string, options: DebianOptions = {}): MakesNode {
-  if (typeof name !== "string" || !/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(name)) {
-    throw new ConfigError("bad-argument", `inputs.debian.package(${JSON.stringify(name)}): a Debian package name is lowercase letters, digits and + . - (for example "coreutils")`);
+  if (typeof name !== "string" || !/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(name) || name.length > 200) {
+    // Any value may arrive here from makes.ts: strings quoted and cut short, other values by their type.
+    const shown = typeof name === "string" ? JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name) : name === null ? "null" : typeof name;
+    throw new ConfigError("bad-argument", `inputs.debian.package(${shown}): a Debian package name is lowercase letters, digits and + . - (for example "coreutils")`);
   }
   if (options === null || typeof options !== "object") throw new ConfigError("bad-argument", `inputs.debian.package("${name}", options): options must be { keepDocs?, exclude? }`);
   const exclude = options.exclude ?? [];
-  if (!Array.isArray(exclude) || !exclude.every((e) => typeof e === "string")) {
+  // [...x]: a hole of a sparse array is undefined there, where `every` would skip it
+  if (!Array.isArray(exclude) || ![...exclude].every((e) => typeof e === "string")) {
     throw new ConfigError("bad-argument", `inputs.debian.package("${name}"): exclude must be an array of package names`);
   }
   const key = JSON.stringify([name, options.keepDocs === true, [...exclude].sort()]);

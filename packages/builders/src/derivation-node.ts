@@ -1,6 +1,6 @@
 import { lstat } from "node:fs/promises";
 import { BuildError, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
-import { envText, refsOf, type EnvValue } from "./node-values.js";
+import { envField, envText, refsOf, type EnvValue } from "./node-values.js";
 import { runBash } from "./run-bash.js";
 
 export interface DerivationSpec {
@@ -24,7 +24,7 @@ export class DerivationNode extends MakesNode {
 
   /** Env values with their thunks called (lazily: a forward reference resolves when the graph is walked). */
   envTexts(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v)]));
+    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`)]));
   }
 
   deps(): readonly MakesNode[] {

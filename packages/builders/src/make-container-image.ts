@@ -1,6 +1,6 @@
 import { ConfigError, isMakesNode, nodesIn, sanitiseName, type MakesNode } from "@makes/core";
 import { ImageNode } from "./image-node.js";
-import { checkObject } from "./node-values.js";
+import { checkObject, quoted } from "./node-values.js";
 import type { ImageConfig } from "./oci/image-options.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
@@ -31,7 +31,7 @@ const KNOWN = ["layers", "maxLayers", "config", "name", "tag", "fromImage", "fro
 export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
   const raw = checkObject("makeContainerImage", args);
   for (const key of Object.keys(raw)) {
-    if (!KNOWN.includes(key)) throw new ConfigError("bad-argument", `makeContainerImage: unknown argument \`${key}\`; the arguments are ${KNOWN.join(", ")}`);
+    if (!KNOWN.includes(key)) throw new ConfigError("bad-argument", `makeContainerImage: unknown argument ${quoted(key)}; the arguments are ${KNOWN.join(", ")}`);
   }
   const layers = raw.layers ?? [];
   if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${typeof layers}`);
@@ -42,7 +42,7 @@ export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
   }
   const optionFields: Record<string, unknown> = {};
   for (const key of ["maxLayers", "config", "name", "tag", "architecture", "os", "created"]) if (raw[key] !== undefined) optionFields[key] = raw[key];
-  validateImageOptions(optionFields, { name: "image", tag: "latest", jobLabel: typeof raw.name === "string" ? raw.name : "image" }, { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH });
+  validateImageOptions(optionFields, { name: "image", tag: "latest", jobLabel: typeof raw.name === "string" && /^[\x21-\x7e]{1,80}$/.test(raw.name) ? raw.name : "image" }, { SOURCE_DATE_EPOCH: process.env.SOURCE_DATE_EPOCH });
   const fromImage = raw.fromImage;
   if (fromImage !== undefined && !isMakesNode(fromImage) && !(typeof fromImage === "string" && nodesIn(fromImage).length > 0)) {
     throw new ConfigError(

@@ -1,6 +1,6 @@
 import { ConfigError, isMakesNode, type MakesNode } from "@makes/core";
 import { DerivationNode } from "./derivation-node.js";
-import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, type EnvValue } from "./node-values.js";
+import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, quoted, type EnvValue } from "./node-values.js";
 
 export interface DerivationArgs {
   /** The store name: letters, digits and `+._?=-`. */
@@ -20,14 +20,15 @@ export function makeDerivation(args: DerivationArgs): DerivationNode {
   const name = checkName("makeDerivation", raw.name);
   const known = new Set(["name", "builder", "env", "searchPaths", "outputHash", "runtimeDeps"]);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ConfigError("bad-argument", `makeDerivation "${name}": unknown argument \`${key}\`; the arguments are ${[...known].join(", ")}`);
+    if (!known.has(key)) throw new ConfigError("bad-argument", `makeDerivation "${name}": unknown argument ${quoted(key)}; the arguments are ${[...known].join(", ")}`);
   }
   const outputHash = raw.outputHash;
   if (outputHash !== undefined && (typeof outputHash !== "string" || !/^[0-9a-fA-F]{64}$/.test(outputHash))) {
     throw new ConfigError("bad-argument", `makeDerivation "${name}": outputHash must be a sha256 in hex (64 characters)`);
   }
   const runtimeDeps = raw.runtimeDeps ?? [];
-  if (!Array.isArray(runtimeDeps) || !runtimeDeps.every(isMakesNode)) {
+  // [...x]: a hole of a sparse array is undefined there, where `every` would skip it
+  if (!Array.isArray(runtimeDeps) || ![...runtimeDeps].every(isMakesNode)) {
     throw new ConfigError("bad-argument", `makeDerivation "${name}": runtimeDeps must be an array of nodes`);
   }
   return new DerivationNode({

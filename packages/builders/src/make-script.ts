@@ -1,5 +1,5 @@
 import { ConfigError, type MakesNode } from "@makes/core";
-import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, type EnvValue } from "./node-values.js";
+import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, quoted, type EnvValue } from "./node-values.js";
 import { ScriptNode } from "./script-node.js";
 
 export interface ScriptArgs {
@@ -15,7 +15,7 @@ export function makeScript(args: ScriptArgs): ScriptNode {
   const name = checkName("makeScript", raw.name);
   const known = new Set(["name", "entrypoint", "env", "searchPaths"]);
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ConfigError("bad-argument", `makeScript "${name}": unknown argument \`${key}\`; the arguments are ${[...known].join(", ")}`);
+    if (!known.has(key)) throw new ConfigError("bad-argument", `makeScript "${name}": unknown argument ${quoted(key)}; the arguments are ${[...known].join(", ")}`);
   }
   return new ScriptNode({
     name,

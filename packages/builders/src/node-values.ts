@@ -3,10 +3,38 @@ import { ConfigError, isMakesNode, nodesIn, type MakesNode } from "@makes/core";
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
 
-/** The text of an env value with nodes as tokens (thunks are called: that is when lazy references resolve). */
-export function envText(value: EnvValue): string {
-  const resolved = typeof value === "function" ? value() : value;
-  return isMakesNode(resolved) ? resolved.toString() : String(resolved);
+/** A user's value in a one-line message: quoted and escaped (a newline shows as \n), at most `max` characters. */
+export function quoted(value: string, max = 80): string {
+  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
+}
+
+/** `env.KEY` for messages, a long key cut short (a valid identifier has no newline, but may be 1 MB long). */
+export function envField(key: string): string {
+  return `env.${key.length > 60 ? `${key.slice(0, 60)}…` : key}`;
+}
+
+/**
+ * The text of an env value with nodes as tokens (thunks are called: that is when lazy references resolve).
+ * `where` names the value in errors: a thunk runs after makes.ts was evaluated, so what it throws or
+ * returns is checked here, as checkEnv checks the other values.
+ */
+export function envText(value: EnvValue, where = "an env value"): string {
+  let resolved: unknown = value;
+  if (typeof value === "function") {
+    try {
+      resolved = value();
+    } catch (err) {
+      throw new ConfigError("bad-argument", `${where} is a function that threw: ${quoted(err instanceof Error ? err.message : String(err), 200)}`, { cause: err });
+    }
+  }
+  if (isMakesNode(resolved)) return resolved.toString();
+  if (typeof resolved === "string") {
+    if (resolved.includes("\0")) throw new ConfigError("bad-argument", `${where} contains a NUL byte, which no environment variable can hold`);
+    return resolved;
+  }
+  if ((typeof resolved === "number" && Number.isFinite(resolved)) || typeof resolved === "boolean") return String(resolved);
+  const got = resolved === null ? "null" : Array.isArray(resolved) ? "an array" : typeof resolved;
+  throw new ConfigError("bad-argument", `${where} is a function that returned ${got}; it must return a string or a node`);
 }
 
 /** The nodes a list of texts refers to, without repeats, in order. */
@@ -26,7 +54,7 @@ export function checkName(builder: string, name: unknown): string {
   if (!STORE_NAME.test(name) || name.length > 200) {
     throw new ConfigError(
       "bad-argument",
-      `${builder}: the name ${JSON.stringify(name.slice(0, 80))} may only contain letters, digits and + . _ ? = - (no "/" or spaces, not starting with "."); rename it, for example to ${JSON.stringify(name.replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "") || "job")}`,
+      `${builder}: the name ${JSON.stringify(name.slice(0, 80))} may only contain letters, digits and + . _ ? = - (no "/" or spaces, not starting with "."); rename it, for example to ${JSON.stringify(name.slice(0, 80).replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "") || "job")}`,
     );
   }
   return name;
@@ -44,17 +72,17 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
   const out: Record<string, EnvValue> = {};
   for (const [key, value] of Object.entries(env)) {
     if (!SHELL_IDENTIFIER.test(key)) {
-      throw new ConfigError("bad-argument", `${builder} "${name}": the env key ${JSON.stringify(key)} is not a shell identifier; use letters, digits and _ (not starting with a digit)`);
+      throw new ConfigError("bad-argument", `${builder} "${name}": the env key ${quoted(key)} is not a shell identifier; use letters, digits and _ (not starting with a digit)`);
     }
     if (RESERVED_ENV.has(key)) {
       throw new ConfigError("bad-argument", `${builder} "${name}": the env key "${key}" is reserved (makes sets ${[...RESERVED_ENV].join(", ")}); rename it`);
     }
     const ok = ["string", "number", "boolean", "function"].includes(typeof value) || isMakesNode(value);
     if (!ok || (typeof value === "number" && !Number.isFinite(value))) {
-      throw new ConfigError("bad-argument", `${builder} "${name}": env.${key} must be a string, number, boolean or node; got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} must be a string, number, boolean or node; got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
     }
     if (typeof value === "string" && value.includes("\0")) {
-      throw new ConfigError("bad-argument", `${builder} "${name}": env.${key} contains a NUL byte, which no environment variable can hold`);
+      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} contains a NUL byte, which no environment variable can hold`);
     }
     out[key] = value as EnvValue;
   }

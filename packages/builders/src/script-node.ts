@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext, type RunAction } from "@makes/core";
-import { envText, refsOf, type EnvValue } from "./node-values.js";
+import { envField, envText, refsOf, type EnvValue } from "./node-values.js";
 import { BASH_PRELUDE } from "./run-bash.js";
 
 export interface ScriptSpec {
@@ -29,7 +29,7 @@ export class ScriptNode extends MakesNode {
   }
 
   private envTexts(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v)]));
+    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeScript "${this.spec.name}": ${envField(k)}`)]));
   }
 
   deps(): readonly MakesNode[] {

@@ -108,6 +108,12 @@ export class Store {
   /** Moves a finished output into place and then writes its metadata (which makes it valid). */
   async install(tmpOut: string, meta: StoreMeta): Promise<string> {
     const final = this.layout.storePath(meta.hash, meta.name);
+    if ((await this.validMeta(meta.hash, meta.name)) !== undefined) {
+      // Another process built it meanwhile (two waiters on one dead owner's lock): keep the valid one,
+      // which a reader may be using, and drop ours.
+      await rm(tmpOut, { recursive: true, force: true });
+      return final;
+    }
     try {
       // A path without metadata is the leftover of a crashed build; we hold the lock, so replace it.
       await rm(final, { recursive: true, force: true });

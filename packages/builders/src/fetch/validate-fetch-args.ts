@@ -37,22 +37,24 @@ export function validateFetchArgs(raw: unknown, builder: FetchBuilderName): Fetc
   try {
     url = new URL(args.url);
   } catch {
-    throw bad(`${builder}: url "${args.url}" is not an absolute URL; write it as https://host/path`);
+    throw bad(`${builder}: url ${describe(args.url)} is not an absolute URL; write it as https://host/path`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw bad(`${builder}: url "${args.url}" must use http or https, not ${url.protocol.slice(0, -1)}`);
+    throw bad(`${builder}: url ${describe(args.url)} must use http or https, not ${url.protocol.slice(0, -1)}`);
   }
+  // The URL as parsed (no tab or newline survives the parser), cut short: it starts every message below.
+  const shownUrl = url.href.length > 200 ? `${url.href.slice(0, 200)}…` : url.href;
   const shaHint = `; write the 64 hex characters that \`sha256sum FILE\` prints (or an SRI "sha256-…"), or put "${"0".repeat(64)}" and copy the real hash from the mismatch error`;
-  if (typeof args.sha256 !== "string") throw bad(`${builder} ${args.url}: sha256 is required, got ${describe(args.sha256)}${shaHint}`);
+  if (typeof args.sha256 !== "string") throw bad(`${builder} ${shownUrl}: sha256 is required, got ${describe(args.sha256)}${shaHint}`);
   const sha256 = parseSha256(args.sha256);
-  if (sha256 === undefined) throw bad(`${builder} ${args.url}: sha256 "${args.sha256}" is not a sha256 hash${shaHint}`);
+  if (sha256 === undefined) throw bad(`${builder} ${shownUrl}: sha256 ${describe(args.sha256)} is not a sha256 hash${shaHint}`);
 
   let name: string;
   if (args.name === undefined) {
     name = defaultName(url, builder);
   } else if (typeof args.name !== "string" || !STORE_NAME.test(args.name) || args.name.length > MAX_NAME) {
     throw bad(
-      `${builder} ${args.url}: name ${describe(args.name)} is not a valid store name; use letters, digits and + . _ ? = - (not starting with a dot, at most ${MAX_NAME} characters), e.g. "${defaultName(url, builder)}"`,
+      `${builder} ${shownUrl}: name ${describe(args.name)} is not a valid store name; use letters, digits and + . _ ? = - (not starting with a dot, at most ${MAX_NAME} characters), e.g. "${defaultName(url, builder)}"`,
     );
   } else {
     name = args.name;
@@ -78,8 +80,9 @@ function safeDecode(segment: string): string {
 function describe(value: unknown): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") return JSON.stringify(value.length > 200 ? `${value.slice(0, 200)}…` : value);
   if (Array.isArray(value)) return "an array";
+  if (typeof value === "function") return "a function";
   return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
 }
 

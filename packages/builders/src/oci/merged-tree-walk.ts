@@ -27,7 +27,7 @@ interface Candidate {
  * Merge rule: when several packages have the same path, the package listed FIRST in the layer wins; two
  * directories merge (the first one's mode wins); identical entries are silent; anything else calls onWarning
  * naming the path and both packages. A second name of a file (same dev+ino in the same package) becomes a
- * hardlink to the first name in walk order. A fifo, socket or device is a BuildError naming the path.
+ * hardlink to the first name in walk order. A fifo, socket or device, or a `.wh.` name, is a BuildError naming the path.
  */
 export async function walkMergedTree(
   packages: readonly LayerPackage[],
@@ -96,6 +96,14 @@ export async function walkMergedTree(
 
 function rejectSpecial(c: Candidate, entryName: string): void {
   const { kind } = c.stats;
+  // Consumers apply `.wh.<name>` as a whiteout (it deletes <name> from lower layers) and never extract it:
+  // such a file would silently remove files of other layers instead of being in the image.
+  if (entryName.split("/").pop()?.startsWith(".wh.") === true) {
+    throw new BuildError(
+      "bad-output",
+      `${c.pkg.name} contains /${entryName}; names starting with ".wh." are whiteouts in OCI layers (they delete files of lower layers) — rename it in the builder`,
+    );
+  }
   if (kind !== "directory" && kind !== "file" && kind !== "symlink") {
     throw new BuildError(
       "bad-output",

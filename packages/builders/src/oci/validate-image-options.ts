@@ -91,13 +91,14 @@ function validateConfig(raw: unknown, fail: Fail): ImageConfig {
   const known: readonly string[] = IMAGE_CONFIG_KEYS;
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {
-      fail(`config.${key}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
+      fail(`config[${quoted(key)}]`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
     }
   }
   const config: ImageConfig = {};
   const env = raw["Env"];
   if (env !== undefined) {
-    if (!Array.isArray(env) || !env.every((e) => typeof e === "string" && ENV_ENTRY.test(e))) {
+    // A spread visits holes (`["A=1", , ]`) that every() would skip.
+    if (!Array.isArray(env) || ![...env].every((e) => typeof e === "string" && ENV_ENTRY.test(e))) {
       fail("config.Env", "an array of \"NAME=value\" strings", badElement(env, (e) => typeof e === "string" && ENV_ENTRY.test(e)));
     }
     config.Env = [...(env as string[])];
@@ -105,7 +106,7 @@ function validateConfig(raw: unknown, fail: Fail): ImageConfig {
   for (const key of ["Entrypoint", "Cmd"] as const) {
     const value = raw[key];
     if (value === undefined) continue;
-    if (!Array.isArray(value) || !value.every((e) => typeof e === "string")) {
+    if (!Array.isArray(value) || ![...value].every((e) => typeof e === "string")) {
       fail(`config.${key}`, "an array of strings (the program and its arguments)", badElement(value, (e) => typeof e === "string"));
     }
     config[key] = [...(value as string[])];
@@ -145,8 +146,8 @@ function emptyObjectMap(
   if (!isPlainObject(value)) return fail(field, form, value);
   const out: Record<string, Record<string, never>> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!keyOk(key)) fail(`${field}["${key}"]`, form, new Shown("an invalid key"));
-    if (!isPlainObject(v) || Object.keys(v).length > 0) fail(`${field}["${key}"]`, "{}", v);
+    if (!keyOk(key)) fail(`${field}[${quoted(key)}]`, form, new Shown("an invalid key"));
+    if (!isPlainObject(v) || Object.keys(v).length > 0) fail(`${field}[${quoted(key)}]`, "{}", v);
     out[key] = {};
   }
   return out;
@@ -185,6 +186,11 @@ class Shown {
 function shown(value: unknown): unknown {
   if (typeof value !== "string") return value;
   return new Shown(JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value));
+}
+
+/** A user's key in a message: JSON-quoted (no raw newlines) and cut short, so the message stays one line. */
+function quoted(key: string): string {
+  return JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
 }
 
 class BadElement {
