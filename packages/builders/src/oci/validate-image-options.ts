@@ -91,7 +91,7 @@ function validateConfig(raw: unknown, fail: Fail): ImageConfig {
   const known: readonly string[] = IMAGE_CONFIG_KEYS;
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {
-      fail(`config[${quoted(key)}]`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
+      fail(`config${member(key)}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
     }
   }
   const config: ImageConfig = {};
@@ -191,6 +191,11 @@ function shown(value: unknown): unknown {
 /** A user's key in a message: JSON-quoted (no raw newlines) and cut short, so the message stays one line. */
 function quoted(key: string): string {
   return JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
+}
+
+/** `.Name` for an identifier (as the user wrote it), else `["quoted key"]`. */
+function member(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_]{0,59}$/.test(key) ? `.${key}` : `[${quoted(key)}]`;
 }
 
 class BadElement {
