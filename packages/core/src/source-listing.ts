@@ -1,6 +1,7 @@
+import { existsSync } from "node:fs";
 import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 
 /** Directory names never part of a source tree, whatever git says. */
 export const ALWAYS_EXCLUDED = new Set([".git", ".makes", "node_modules"]);
@@ -20,7 +21,17 @@ function excluded(relPath: string, extra: readonly string[]): boolean {
   return extra.some((prefix) => relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
+/** Whether `dir` or a directory above it has `.git` (a work tree or a worktree's file): only then is git asked. */
+function insideGitWorkTree(dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(join(current, ".git"))) return true;
+    if (dirname(current) === current) return false;
+  }
+}
+
 function gitListFiles(projectDir: string): Promise<string[] | undefined> {
+  // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
+  if (!insideGitWorkTree(projectDir)) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     execFile(
       "git",
