@@ -48,7 +48,7 @@ test("1. a source tree: edits inside rebuild, edits outside do not; new untracke
   git(dir, "commit", "-qm", "init");
 
   const first = await build(dir, ["/pkg"]);
-  assert.deepEqual(first.built, ["pkg", "/pkg"], "the source tree and the job are built");
+  assert.deepEqual(first.built, ["projectPath(/pkg)", "/pkg"], "the source tree and the job are built");
   assert.equal(await readFile(join(first.paths[0] ?? "", "all"), "utf8"), "a\nb\n");
 
   const again = await build(dir, ["/pkg"]);
@@ -57,7 +57,7 @@ test("1. a source tree: edits inside rebuild, edits outside do not; new untracke
 
   await writeFile(join(dir, "pkg", "a.txt"), "A\n");
   const edited = await build(dir, ["/pkg"]);
-  assert.deepEqual(edited.built, ["pkg", "/pkg"], "editing a file in /pkg rebuilds it");
+  assert.deepEqual(edited.built, ["projectPath(/pkg)", "/pkg"], "editing a file in /pkg rebuilds it");
   assert.notDeepEqual(edited.paths, first.paths);
   assert.equal(await readFile(join(edited.paths[0] ?? "", "all"), "utf8"), "A\nb\n");
 
@@ -69,7 +69,7 @@ test("1. a source tree: edits inside rebuild, edits outside do not; new untracke
 
   await writeFile(join(dir, "pkg", "new.txt"), "new\n");
   const added = await build(dir, ["/pkg"]);
-  assert.deepEqual(added.built, ["pkg", "/pkg"], "a new untracked (not ignored) file rebuilds it");
+  assert.deepEqual(added.built, ["projectPath(/pkg)", "/pkg"], "a new untracked (not ignored) file rebuilds it");
   assert.match(await readFile(join(added.paths[0] ?? "", "files"), "utf8"), /\.\/new\.txt/);
 
   await writeFile(join(dir, "pkg", "debug.log"), "ignored by git\n");
@@ -79,7 +79,7 @@ test("1. a source tree: edits inside rebuild, edits outside do not; new untracke
 
   await rm(join(dir, "pkg", "sub", "b.txt"));
   const deleted = await build(dir, ["/pkg"]);
-  assert.deepEqual(deleted.built, ["pkg", "/pkg"], "deleting a file rebuilds it (even a tracked one git still lists)");
+  assert.deepEqual(deleted.built, ["projectPath(/pkg)", "/pkg"], "deleting a file rebuilds it (even a tracked one git still lists)");
   assert.doesNotMatch(await readFile(join(deleted.paths[0] ?? "", "files"), "utf8"), /b\.txt/);
 });
 
@@ -89,7 +89,7 @@ test("1b. outside a git repository the source tree is every file (still without 
   assert.equal(await readFile(join(first.paths[0] ?? "", "files"), "utf8"), "./a.txt\n");
   await writeFile(join(dir, "pkg", "b.txt"), "b\n");
   const added = await build(dir, ["/pkg"]);
-  assert.deepEqual(added.built, ["pkg", "/pkg"]);
+  assert.deepEqual(added.built, ["projectPath(/pkg)", "/pkg"]);
   await writeFile(join(dir, "pkg", "node_modules", "x.js"), "changed");
   const nm = await build(dir, ["/pkg"]);
   assert.deepEqual(nm.built, [], "node_modules is never part of a source tree");
@@ -100,7 +100,7 @@ test("2. changing only the executable bit of a source file changes the hash", as
   const first = await build(dir, ["/pkg"]);
   await chmod(join(dir, "pkg", "run.sh"), 0o755);
   const exec = await build(dir, ["/pkg"]);
-  assert.deepEqual(exec.built, ["pkg", "/pkg"]);
+  assert.deepEqual(exec.built, ["projectPath(/pkg)", "/pkg"]);
   assert.notEqual(hashOfPath(exec.paths[0] ?? ""), hashOfPath(first.paths[0] ?? ""));
   // the copy of the tree in the store keeps the bit
   const graph = await runMakes(dir, ["graph", "--format", "json", "/pkg"]);
@@ -253,7 +253,7 @@ test("8. makes why names the changed file (old and new digests), the changed env
   assert.ok(file.stdout.includes(sha256("two\n")), `the new digest:\n${file.stdout}`);
   assert.doesNotMatch(file.stdout, /keep\.txt/, "only what changed");
   assert.match(file.stdout, /^\/a: inputs changed/m);
-  assert.match(file.stdout, /dependency src changed/);
+  assert.match(file.stdout, /dependency projectPath\(\/src\) changed/);
   assert.match(file.stdout, /^\/b: inputs changed/m);
   assert.match(file.stdout, /dependency \/a changed/);
 

@@ -59,7 +59,7 @@ export class BuildGraph {
   }
 
   labelOf(node: MakesNode): string {
-    return this.labels.get(node) ?? node.name;
+    return this.labels.get(node) ?? node.label;
   }
 
   deps(node: MakesNode): readonly MakesNode[] {
@@ -81,7 +81,7 @@ export class BuildGraph {
 
 /** The job name for jobs, else kind:name, numbered when it is already used. */
 function uniqueKey(node: MakesNode, labels: ReadonlyMap<MakesNode, string>, used: Set<string>): string {
-  const base = labels.get(node) ?? `${node.kind}:${node.name}`;
+  const base = labels.get(node) ?? `${node.kind}:${node.label}`;
   let key = base;
   for (let n = 2; used.has(key); n++) key = `${base}#${n}`;
   used.add(key);

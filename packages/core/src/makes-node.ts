@@ -35,6 +35,11 @@ export abstract class MakesNode {
     this.#token = registerNode(this);
   }
 
+  /** How messages and `makes why` name this node when it is not a job: its name, unless a kind knows better. */
+  get label(): string {
+    return this.name;
+  }
+
   /** Nodes that must be built before this one. */
   abstract deps(): readonly MakesNode[];
 

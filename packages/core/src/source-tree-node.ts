@@ -46,6 +46,11 @@ export class SourceTreeNode extends MakesNode {
     this.relDir = parts.join("/");
   }
 
+  /** `projectPath(/packages/web/src)`: several trees share a last segment such as `src`, their paths do not. */
+  override get label(): string {
+    return `projectPath(/${this.relDir})`;
+  }
+
   deps(): readonly MakesNode[] {
     return [];
   }
