@@ -1,10 +1,17 @@
 import type { MakesEvent } from "@makes/core";
 import { formatDuration } from "./format-duration.js";
+import { CoalescingWriter } from "./coalescing-writer.js";
 import type { Reporter } from "./reporter.js";
 
 /** One line per event on stderr: for logs and CI. */
 export class PlainReporter implements Reporter {
-  constructor(private readonly write: (text: string) => void = (t) => process.stderr.write(t)) {}
+  readonly #out: CoalescingWriter | undefined;
+  private readonly write: (text: string) => void;
+
+  constructor(write?: (text: string) => void) {
+    this.#out = write === undefined ? new CoalescingWriter() : undefined;
+    this.write = write ?? this.#out?.write ?? ((t) => process.stderr.write(t));
+  }
 
   onEvent(event: MakesEvent): void {
     const line = this.lineFor(event);
@@ -46,13 +53,16 @@ export class PlainReporter implements Reporter {
 
   error(message: string, detail?: string): void {
     this.write(`makes: error: ${message}\n${detail === undefined ? "" : `${detail}\n`}`);
+    this.#out?.flush(); // an error may be the last thing makes prints before it exits
   }
 
   info(message: string): void {
     this.write(`${message}\n`);
   }
 
-  close(): void {}
+  close(): void {
+    this.#out?.flush();
+  }
 }
 
 export function summaryLine(event: Extract<MakesEvent, { type: "run-finished" }>): string {
