@@ -3,17 +3,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { finished, makeProject, makesTs, runMakes, shown, spawnMakes, stdoutLines, tempDir, waitFor } from "./helpers/project.js";
+import { finished, makeProject, makesTs, runMakes, shown, spawnMakes, stdoutLines, tempDir, waitFor, processAlive } from "./helpers/project.js";
 import { storeEntries, storeOf, validPaths } from "./helpers/store.js";
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("Ctrl-C during a build: exit 130, the builder's whole process group stopped, no temporary directory or lock left", async (t) => {
   const scratch = await tempDir(t);
@@ -32,7 +24,7 @@ test("Ctrl-C during a build: exit 130, the builder's whole process group stopped
   assert.equal(r.code, 130, shown(r));
   assert.equal(r.stdout, "");
   assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
-  await waitFor("the builder and its child to be stopped", () => !alive(bash) && !alive(sleeper), 5000);
+  await waitFor("the builder and its child to be stopped", () => !processAlive(bash) && !processAlive(sleeper), 5000);
   const layout = storeOf(dir);
   assert.deepEqual(await readdir(layout.tmpDir), []);
   assert.deepEqual(await readdir(layout.locksDir), []);
@@ -52,7 +44,7 @@ test("a process a builder leaves in the background neither holds up the build no
   assert.equal(r.code, 0, shown(r));
   assert.ok(Date.now() - started < 10_000, `the build waited for its background process (${Date.now() - started} ms)`);
   const pid = Number((await readFile(pidFile, "utf8")).trim());
-  await waitFor("the background process to be stopped", () => !alive(pid), 5000);
+  await waitFor("the background process to be stopped", () => !processAlive(pid), 5000);
 });
 
 test("outputs are normalised: fixed mtimes, the modes the builder left", async (t) => {

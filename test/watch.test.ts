@@ -9,6 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { processAlive } from "./helpers/project.ts";
 
 const MAKES = join(dirname(fileURLToPath(import.meta.url)), "..", "packages", "cli", "bin", "makes.js");
 /** Generous: CI runs two test files at once on small machines. */
@@ -121,14 +122,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("case 9: a burst of 20 saves across 3 packages runs each affected job once, in dependency order; unused files run nothing", async (t) => {
   const copy = (name: string, dep?: string) =>
@@ -352,11 +345,11 @@ test("a dev server (script job) is restarted after its input rebuilds; Ctrl-C st
   assert.match(w.stderr, /^makes: restarting \/serve$/m);
   const pids = readFileSync(join(dir, "serve.log"), "utf8").trim().split("\n").map(Number);
   assert.equal(pids.length, 2, "started twice (the new one could bind the port: the old one was gone)");
-  assert.equal(alive(pids[0] ?? 0), false, "the old server was stopped");
+  assert.equal(processAlive(pids[0] ?? 0), false, "the old server was stopped");
 
   const { code } = await w.interrupt();
   assert.equal(code, 130);
-  assert.equal(alive(pids[1] ?? 0), false, "Ctrl-C stopped the server");
+  assert.equal(processAlive(pids[1] ?? 0), false, "Ctrl-C stopped the server");
   assert.equal(await get(), "");
 });
 

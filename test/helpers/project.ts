@@ -138,3 +138,5 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 export function makesTs(body: string): string {
   return `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeDerivation, makeScript, projectPath }: MakesArgs) => {\n${body}\n};\n`;
 }
+
+export { processAlive } from "@makes/core";

@@ -82,14 +82,7 @@ export async function killOrphanedBuilders(storeRoot: string): Promise<number> {
   return procs.length;
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
+export { processAlive } from "../helpers/project.ts";
 
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash("sha256");

@@ -36,3 +36,4 @@ export { collectGarbage } from "./collect-garbage.js";
 export type { GcResult } from "./collect-garbage.js";
 export { verifyStore } from "./verify-store.js";
 export type { VerifyProblem } from "./verify-store.js";
+export { processAlive } from "./process-alive.js";

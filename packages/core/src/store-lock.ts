@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { link, open, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
+import { processAlive } from "./process-alive.js";
 
 /** How often a process waiting for another's build looks again. */
 const POLL_MS = 40;
@@ -29,14 +30,6 @@ async function createLock(path: string, owner: string): Promise<void> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /**
  * A lock file per hash, shared by every makes process on the store: created with O_EXCL, holding the
@@ -70,7 +63,7 @@ export async function acquireLock(
     const owner = await readFile(path, "utf8").catch(() => "");
     const [pidText, host] = owner.split(" ");
     const pid = Number(pidText);
-    if (owner !== "" && host === hostname() && Number.isInteger(pid) && !alive(pid)) {
+    if (owner !== "" && host === hostname() && Number.isInteger(pid) && !processAlive(pid)) {
       await unlink(path).catch(() => undefined);
       continue;
     }
