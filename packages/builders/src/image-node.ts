@@ -19,6 +19,12 @@ export interface ImageSpec {
   readonly fromImageTag?: string | undefined;
 }
 
+/**
+ * Bump when what the image writer produces from the same inputs changes (layer planning, tar rules, JSON
+ * shape): images are input-addressed, so without it a store would keep serving images made the old way.
+ */
+const IMAGE_FORMAT = "makes-image-2";
+
 /** A docker reference name from a job name: `/packages/Web/image` → `packages/web/image`. */
 export function imageNameFor(label: string): string {
   const parts = label
@@ -83,7 +89,7 @@ export class ImageNode extends MakesNode {
     };
     if (fromKey !== null) inputs.fromImage = fromKey;
     return {
-      key: { options: JSON.stringify(options), layers: this.spec.layers.map((n) => ctx.hashOf(n)), fromImage: fromKey, fromImageTag: this.spec.fromImageTag ?? null },
+      key: { format: IMAGE_FORMAT, options: JSON.stringify(options), layers: this.spec.layers.map((n) => ctx.hashOf(n)), fromImage: fromKey, fromImageTag: this.spec.fromImageTag ?? null },
       inputs,
     };
   }

@@ -9,6 +9,7 @@ import type { MakesNode } from "./makes-node.js";
 export class BuildGraph {
   readonly order: MakesNode[] = [];
   readonly depsOf = new Map<MakesNode, readonly MakesNode[]>();
+  readonly runtimeOf = new Map<MakesNode, readonly MakesNode[]>();
   readonly keyOf = new Map<MakesNode, string>();
 
   private constructor(readonly labels: ReadonlyMap<MakesNode, string>) {}
@@ -33,6 +34,12 @@ export class BuildGraph {
       stack.pop();
       state.set(node, "done");
       graph.order.push(node);
+      // Runtime deps must be in the store too (they are recorded with the node and kept alive by gc) but
+      // are no build order: a Debian closure has cycles (libc6 <-> libgcc-s1). They are visited after the
+      // node is done, so such a cycle is never taken for a build cycle.
+      const runtime = node.runtimeDeps();
+      graph.runtimeOf.set(node, runtime);
+      for (const dep of runtime) visit(dep);
     };
     for (const root of roots) visit(root);
     for (const node of graph.order) graph.keyOf.set(node, uniqueKey(node, labels, usedKeys));
@@ -53,6 +60,7 @@ export class BuildGraph {
       seen.add(node);
       for (const dep of this.deps(node)) visit(dep);
       keys.set(node, uniqueKey(node, this.labels, usedKeys));
+      for (const dep of this.runtimeOf.get(node) ?? []) visit(dep);
     };
     visit(root);
     return keys;
@@ -66,13 +74,14 @@ export class BuildGraph {
     return this.depsOf.get(node) ?? [];
   }
 
-  /** The nodes reachable from `roots`, in dependency order. */
+  /** The nodes reachable from `roots` (through deps and runtime deps), in dependency order. */
   closureOf(roots: readonly MakesNode[]): MakesNode[] {
     const inClosure = new Set<MakesNode>();
     const add = (node: MakesNode): void => {
       if (inClosure.has(node)) return;
       inClosure.add(node);
       for (const dep of this.deps(node)) add(dep);
+      for (const dep of this.runtimeOf.get(node) ?? []) add(dep);
     };
     roots.forEach(add);
     return this.order.filter((n) => inClosure.has(n));

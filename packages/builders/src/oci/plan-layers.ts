@@ -41,13 +41,32 @@ export function dependencyOrder(packages: readonly LayerPackage[]): LayerPackage
   const pending = [...packages];
   while (pending.length > 0) {
     let index = pending.findIndex((p) => p.refs.every((r) => r === p.id || !ids.has(r) || placed.has(r)));
-    if (index === -1) index = 0; // a reference cycle: break it at the user's first package rather than loop
+    if (index === -1) index = cycleBreaker(pending, ids, placed);
     const [next] = pending.splice(index, 1);
     if (next === undefined) break;
     placed.add(next.id);
     out.push(next);
   }
   return out;
+}
+
+/**
+ * Every pending package waits on another (a reference cycle such as libc6 <-> libgcc-s1): place the one
+ * with the fewest unplaced dependencies, then the one most others wait on, then the user's order — so a
+ * cycle deep in the closure is broken there, not by lifting the user's own package below its dependencies.
+ */
+function cycleBreaker(pending: readonly LayerPackage[], ids: ReadonlySet<string>, placed: ReadonlySet<string>): number {
+  const unplaced = (p: LayerPackage): number => p.refs.filter((r) => r !== p.id && ids.has(r) && !placed.has(r)).length;
+  const waiters = (p: LayerPackage): number => pending.filter((q) => q !== p && q.refs.includes(p.id)).length;
+  let best = 0;
+  for (let i = 1; i < pending.length; i++) {
+    const a = pending[i];
+    const b = pending[best];
+    if (a === undefined || b === undefined) continue;
+    const byUnplaced = unplaced(a) - unplaced(b);
+    if (byUnplaced < 0 || (byUnplaced === 0 && waiters(a) > waiters(b))) best = i;
+  }
+  return best;
 }
 
 /**
