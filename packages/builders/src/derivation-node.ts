@@ -1,6 +1,6 @@
 import { lstat } from "node:fs/promises";
 import { BuildError, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
-import { envField, envText, refsOf, type EnvValue } from "./node-values.js";
+import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { runBash } from "./run-bash.js";
 
 export interface DerivationSpec {
@@ -40,8 +40,8 @@ export class DerivationNode extends MakesNode {
     const builder = ctx.resolveForHash(this.spec.builder);
     const env = Object.fromEntries(Object.entries(this.envTexts()).map(([k, v]) => [k, ctx.resolveForHash(v)]));
     const searchPaths = this.spec.searchPaths.map((n) => ctx.hashOf(n));
-    const inputs: Record<string, string> = { builder: sha256Hex(builder) };
-    for (const [k, v] of Object.entries(env)) inputs[`env.${k}`] = v;
+    const inputs: Record<string, string> = { builder: sha256Hex(textForWhy(ctx, this.spec.builder)) };
+    for (const [k, v] of Object.entries(this.envTexts())) inputs[`env.${k}`] = textForWhy(ctx, v);
     if (this.spec.outputHash !== undefined) inputs.outputHash = this.spec.outputHash;
     return {
       key: { builder, env, searchPaths, outputHash: this.spec.outputHash ?? null, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) },

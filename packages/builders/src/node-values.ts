@@ -1,4 +1,4 @@
-import { ConfigError, isMakesNode, nodesIn, type MakesNode } from "@makes/core";
+import { ConfigError, isMakesNode, nodesIn, replaceTokens, type FingerprintContext, type MakesNode } from "@makes/core";
 
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
@@ -115,4 +115,12 @@ export function checkObject(builder: string, args: unknown): Record<string, unkn
     throw new ConfigError("bad-argument", `${builder}: expects one object argument, for example ${builder}({ name: "hello", ... })`);
   }
   return args as Record<string, unknown>;
+}
+
+/**
+ * Text as `makes why` records it: each node reference written `${label}`, not with its hash, so a changed
+ * dependency shows once as that dependency (its `dep:` input) instead of also as a changed builder or env value.
+ */
+export function textForWhy(ctx: FingerprintContext, text: string): string {
+  return replaceTokens(text, (node) => `\${${ctx.labelOf(node)}}`);
 }

@@ -1,7 +1,7 @@
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext, type RunAction } from "@makes/core";
-import { envField, envText, refsOf, type EnvValue } from "./node-values.js";
+import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { BASH_PRELUDE } from "./run-bash.js";
 
 export interface ScriptSpec {
@@ -40,8 +40,8 @@ export class ScriptNode extends MakesNode {
   async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
     const entrypoint = ctx.resolveForHash(this.spec.entrypoint);
     const env = Object.fromEntries(Object.entries(this.envTexts()).map(([k, v]) => [k, ctx.resolveForHash(v)]));
-    const inputs: Record<string, string> = { entrypoint };
-    for (const [k, v] of Object.entries(env)) inputs[`env.${k}`] = v;
+    const inputs: Record<string, string> = { entrypoint: textForWhy(ctx, this.spec.entrypoint) };
+    for (const [k, v] of Object.entries(this.envTexts())) inputs[`env.${k}`] = textForWhy(ctx, v);
     return { key: { entrypoint, env, searchPaths: this.spec.searchPaths.map((n) => ctx.hashOf(n)) }, inputs };
   }
 

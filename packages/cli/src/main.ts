@@ -14,6 +14,9 @@ import { PlainReporter } from "./reporters/plain-reporter.js";
 import type { ReporterName } from "./reporters/reporter.js";
 
 process.umask(0o022); // outputs and image layers must not depend on the caller's umask
+// A reader that goes away (`makes run -L /x 2>&1 | head -1`) must not abort a build half-way and leave its
+// lock behind: output to a closed pipe is dropped, the run goes on and ends normally.
+for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
 
 let exitCode = 0;
 let usageFailed = false;

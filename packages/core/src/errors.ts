@@ -74,7 +74,7 @@ export class BuildError extends MakesError {
   }
 }
 
-export type StoreErrorReason = "no-space" | "permission" | "not-a-directory" | "corrupt";
+export type StoreErrorReason = "no-space" | "permission" | "not-a-directory" | "corrupt" | "busy";
 
 /** The store could not be written or read. */
 export class StoreError extends MakesError {

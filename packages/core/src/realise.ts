@@ -55,7 +55,16 @@ export async function realise(
   };
 
   const buildOne = async (node: MakesNode, info: NodeInfo): Promise<NodeResult> => {
-    const release = await store.lock(info.hash, node.name, options.signal);
+    let release: Awaited<ReturnType<Store["lock"]>>;
+    try {
+      release = await store.lock(info.hash, node.name, options.signal);
+    } catch (err) {
+      // A read-only or full store fails here first: a job failure with a one-line reason, not a crash.
+      const error = options.signal.aborted ? new BuildError("interrupted", `${info.label}: interrupted`) : storeErrorFrom(err, `locking ${info.label} in the store`);
+      if (!(error instanceof MakesError)) throw error;
+      emit({ type: "node-failed", node: info, message: error.message, detail: error.detail });
+      return { status: "failed", info, error };
+    }
     if (release === "done") {
       emit({ type: "node-cached", node: info });
       return { status: "cached", info };

@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { resolve } from "node:path";
+import { rename, rm, stat } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { UsageError, storeErrorFrom } from "@makes/core";
 import { exportImage, type ExportFormat } from "@makes/builders";
 import { type GlobalOptions } from "../global-options.js";
@@ -19,6 +19,16 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
   if (args.output === undefined && !toStdout) {
     throw new UsageError("bad-flag", `makes export writes a tar: give -o FILE (or -o - to write to stdout, which is a terminal here)`);
   }
+  const target = toStdout ? undefined : resolve(cwdOf(args), args.output ?? "");
+  if (target !== undefined) {
+    const parent = await stat(dirname(target)).catch(() => undefined);
+    if (parent === undefined || !parent.isDirectory()) {
+      throw new UsageError("bad-flag", `-o ${args.output ?? ""}: the directory ${dirname(target)} does not exist; create it or choose another file`);
+    }
+    if ((await stat(target).catch(() => undefined))?.isDirectory() === true) {
+      throw new UsageError("bad-flag", `-o ${args.output ?? ""} is a directory; give a file name, for example -o ${join(args.output ?? "", "image.tar")}`);
+    }
+  }
   const reporter = createReporter(args.reporter);
   const { signal, dispose } = interruptSignal();
   try {
@@ -35,7 +45,7 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
       await exportImage(path, args.format, process.stdout);
       return 0;
     }
-    const final = resolve(cwdOf(args), args.output ?? "");
+    const final = target ?? resolve(cwdOf(args), args.output ?? "");
     const tmp = `${final}.makes-${process.pid}.tmp`;
     try {
       const stream = createWriteStream(tmp);
@@ -43,6 +53,7 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
         stream.on("close", resolveClose);
         stream.on("error", reject);
       });
+      closed.catch(() => undefined); // awaited below; an open error must not surface as an unhandled rejection first
       await exportImage(path, args.format, stream);
       stream.end();
       await closed; // every byte is on disk before the archive gets its name

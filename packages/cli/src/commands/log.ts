@@ -9,12 +9,11 @@ export async function logCommand(args: GlobalOptions & { readonly job: string })
   const plan = await project.plan([args.job]);
   const root = plan.roots[0];
   const hash = root === undefined ? undefined : plan.hashes.get(root)?.hash;
-  const meta = hash === undefined ? undefined : await project.store.readMeta(hash);
-  if (hash === undefined || meta === undefined) {
-    throw new UsageError("not-built", `${args.job} is not built in its current state; run \`makes run ${args.job}\` first`);
+  // The log of the job's current hash: of its build, or of its last failed attempt (the one worth reading).
+  const text = hash === undefined ? undefined : await readFile(project.store.layout.logPath(hash), "utf8").catch(() => undefined);
+  if (text === undefined) {
+    throw new UsageError("not-built", `${args.job} is not built and has no build log in its current state; run \`makes run ${args.job}\` first`);
   }
-  const text = await readFile(project.store.layout.logPath(hash), "utf8").catch(() => undefined);
-  if (text === undefined) throw new UsageError("not-built", `${args.job} has no build log (it was not built by a builder that logs)`);
   process.stdout.write(text);
   return 0;
 }
