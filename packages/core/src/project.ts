@@ -124,7 +124,10 @@ export class Project {
       await this.store.setOutLink(job, path);
     }
     let built = 0, cached = 0, failed = 0, skipped = 0;
+    const counted = new Set<string>();
     for (const r of results.values()) {
+      if (counted.has(r.info.hash)) continue; // one store path, however many nodes describe it
+      counted.add(r.info.hash);
       if (r.status === "built") built++;
       else if (r.status === "cached") cached++;
       else if (r.status === "failed") failed++;

@@ -178,9 +178,18 @@ export async function realise(
     }
   };
 
+  // Two nodes with one hash (the same Debian package reached through two closures) are one store path:
+  // the second waits for the first instead of racing it for the lock and reporting it twice.
+  const byHash = new Map<string, Promise<NodeResult>>();
   const resultOf = (node: MakesNode): Promise<NodeResult> => {
     let promise = results.get(node);
     if (promise === undefined) {
+      const twin = byHash.get(hashOf(node));
+      if (twin !== undefined) {
+        promise = twin;
+        results.set(node, promise);
+        return promise;
+      }
       promise = (async (): Promise<NodeResult> => {
         const depResults = await Promise.all(graph.deps(node).map(resultOf));
         const info = infoOf(node);
@@ -209,6 +218,7 @@ export async function realise(
         });
       })();
       results.set(node, promise);
+      byHash.set(hashOf(node), promise);
     }
     return promise;
   };
