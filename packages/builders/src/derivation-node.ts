@@ -27,6 +27,11 @@ export class DerivationNode extends MakesNode {
     return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`)]));
   }
 
+  /** A derivation's output is copied rather than rebuilt when its inputs are the same by content. */
+  override get earlyCutoff(): boolean {
+    return true;
+  }
+
   deps(): readonly MakesNode[] {
     this.#deps ??= refsOf([this.spec.builder, ...Object.values(this.envTexts())], [...this.spec.searchPaths, ...this.spec.runtimeDeps]);
     return this.#deps;

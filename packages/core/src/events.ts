@@ -11,7 +11,12 @@ export interface NodeInfo {
 /** Everything the engine tells reporters. Reporters render; the engine never prints. */
 export type MakesEvent =
   | { readonly type: "run-started"; readonly jobs: readonly string[]; readonly total: number; readonly concurrency: number }
-  | { readonly type: "node-cached"; readonly node: NodeInfo }
+  | {
+      readonly type: "node-cached";
+      readonly node: NodeInfo;
+      /** Early cutoff: the output was copied from this store path, built from the same inputs by content. */
+      readonly reusedFrom?: string | undefined;
+    }
   | { readonly type: "node-started"; readonly node: NodeInfo }
   | { readonly type: "node-built"; readonly node: NodeInfo; readonly durationMs: number; readonly stats?: Readonly<Record<string, number>> }
   | { readonly type: "node-failed"; readonly node: NodeInfo; readonly message: string; readonly detail?: string | undefined; readonly logPath?: string | undefined }

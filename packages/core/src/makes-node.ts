@@ -40,6 +40,15 @@ export abstract class MakesNode {
     return this.name;
   }
 
+  /**
+   * Whether an output built from the same inputs *by content* may be reused when only dependency hashes
+   * changed (early cutoff, see early-cutoff.ts). Kinds whose outputs are cheap to rebuild or large to copy
+   * (images) or always name their dependencies' paths (scripts) leave it off.
+   */
+  get earlyCutoff(): boolean {
+    return false;
+  }
+
   /** Nodes that must be built before this one. */
   abstract deps(): readonly MakesNode[];
 

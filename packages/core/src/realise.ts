@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import type { BuildContext } from "./build-context.js";
 import type { BuildGraph } from "./build-graph.js";
+import { cutoffKeyOf, recordCutoff, reuseOutput } from "./early-cutoff.js";
 import { BuildError, MakesError, StoreError, storeErrorFrom } from "./errors.js";
 import type { EventSink, NodeInfo } from "./events.js";
 import type { HashedNode } from "./hash-graph.js";
@@ -79,9 +80,42 @@ export async function realise(
         emit({ type: "node-cached", node: info });
         return { status: "cached", info };
       }
-      emit({ type: "node-started", node: info });
+      const hashed = hashes.get(node);
+      const deps = graph.deps(node);
+      const metaFor = (digest: { digest: string; size: number }, extra: Partial<StoreMeta>): StoreMeta => ({
+        format: 1,
+        hash: info.hash,
+        name: node.name,
+        kind: node.kind,
+        label: info.label,
+        contentDigest: digest.digest,
+        size: digest.size,
+        builtAt: new Date().toISOString(),
+        durationMs: Date.now() - started,
+        deps: deps.map(hashOf),
+        runtimeDeps: node.runtimeDeps().map(hashOf),
+        inputs: hashed?.inputs ?? {},
+        depLabels: Object.fromEntries(deps.map((d) => [hashOf(d), graph.labelOf(d)])),
+        ...extra,
+      });
       tmp = await store.makeTempDir(info.hash);
       const out = join(tmp, `${info.hash}-${node.name}`);
+      const cutoff =
+        node.earlyCutoff && deps.length > 0 && hashed !== undefined
+          ? await cutoffKeyOf(store, node, hashed, deps.map((d) => ({ hash: hashOf(d), name: d.name })))
+          : undefined;
+      if (cutoff !== undefined) {
+        // Any failure to reuse (a vanished source, an unreadable file) just means building.
+        const reused = await reuseOutput(store, cutoff, { hash: info.hash, name: node.name, depHashes: deps.map(hashOf), out }).catch(() => undefined);
+        if (reused !== undefined) {
+          await store.install(out, metaFor(reused.digest, { reusedFrom: reused.fromHash }));
+          await recordCutoff(store, cutoff, info.hash).catch(() => undefined);
+          emit({ type: "node-cached", node: info, reusedFrom: reused.fromPath });
+          return { status: "cached", info };
+        }
+        await rm(out, { recursive: true, force: true });
+      }
+      emit({ type: "node-started", node: info });
       const tmpDir = join(tmp, "tmp");
       await mkdir(tmpDir);
       await mkdir(store.layout.logsDir, { recursive: true });
@@ -138,25 +172,9 @@ export async function realise(
         throw err instanceof BuildError ? new BuildError(err.reason, `${info.label}: ${err.message}`) : storeErrorFrom(err, `recording the output of ${info.label}`);
       });
       await new Promise<void>((resolve, reject) => logStream.end(() => (logError === undefined ? resolve() : reject(logFailure()))));
-      const hashed = hashes.get(node);
-      const deps = graph.deps(node);
-      const meta: StoreMeta = {
-        format: 1,
-        hash: info.hash,
-        name: node.name,
-        kind: node.kind,
-        label: info.label,
-        contentDigest: digest.digest,
-        size: digest.size,
-        builtAt: new Date().toISOString(),
-        durationMs: Date.now() - started,
-        deps: deps.map(hashOf),
-        runtimeDeps: node.runtimeDeps().map(hashOf),
-        inputs: hashed?.inputs ?? {},
-        depLabels: Object.fromEntries(deps.map((d) => [hashOf(d), graph.labelOf(d)])),
-        stats,
-      };
-      await store.install(out, meta);
+      await store.install(out, metaFor(digest, { stats }));
+      // Recorded after the path is valid; a crash before it only costs a later reuse.
+      if (cutoff !== undefined) await recordCutoff(store, cutoff, info.hash).catch(() => undefined);
       const durationMs = Date.now() - started;
       emit({ type: "node-built", node: info, durationMs, stats });
       return { status: "built", info };

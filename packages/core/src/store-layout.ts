@@ -17,6 +17,8 @@ export class StoreLayout {
   metaPath(hash: string): string { return join(this.metaDir, `${hash}.json`); }
   logPath(hash: string): string { return join(this.logsDir, `${hash}.log`); }
   lockPath(hash: string): string { return join(this.locksDir, `${hash}.lock`); }
+  /** Early cutoff: the store hash last built under a cutoff key (see early-cutoff.ts). */
+  cutoffPath(key: string): string { return join(this.cacheDir, "cutoff", key); }
   /** Out-links are flat: `/packages/web/build` → `out/packages%2Fweb%2Fbuild`, unambiguous for any job name. */
   outLink(job: string): string { return join(this.outDir, encodeJob(job)); }
   jobRecord(job: string): string { return join(this.jobsDir, `${encodeJob(job)}.json`); }

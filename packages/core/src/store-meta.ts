@@ -18,6 +18,8 @@ export interface StoreMeta {
   /** Names of the deps (hash → label), so `why` can name a changed dependency. */
   readonly depLabels: Readonly<Record<string, string>>;
   readonly stats?: Readonly<Record<string, number>>;
+  /** Early cutoff: the hash of the store path this output was copied from instead of being built. */
+  readonly reusedFrom?: string;
 }
 
 /** What a job was last built as: the hash of every node of its closure, for `makes why`. */

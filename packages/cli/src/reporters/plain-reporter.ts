@@ -27,7 +27,9 @@ export class PlainReporter implements Reporter {
       case "node-built":
         return `built    ${event.node.label} (${formatDuration(event.durationMs)})`;
       case "node-cached":
-        return `cached   ${event.node.label}`;
+        return event.reusedFrom === undefined
+          ? `cached   ${event.node.label}`
+          : `cached   ${event.node.label} (early cutoff: its dependencies changed, their outputs did not; copied from ${event.reusedFrom})`;
       case "node-would-build":
         return `would build ${event.node.label} → ${event.node.path}`;
       case "node-skipped":

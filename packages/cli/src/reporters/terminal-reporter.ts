@@ -36,6 +36,7 @@ export class TerminalReporter implements Reporter {
         break;
       case "node-cached":
         this.counts.cached++;
+        if (event.reusedFrom !== undefined) this.plain.onEvent(event); // a cutoff is worth a line: it explains a skipped rebuild
         break;
       case "node-failed":
         this.running.delete(event.node.hash);
