@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import { downloadFile } from "./fetch/download-file.js";
-import { unpackArchive } from "./fetch/unpack-archive.js";
 import { validateFetchArgs, type FetchArgs, type FetchBuilderName } from "./fetch/validate-fetch-args.js";
 
 /**
@@ -40,6 +39,7 @@ export class FetchNode extends MakesNode {
     }
     const archive = join(ctx.tmpDir, "download");
     await downloadFile({ url: this.args.url, sha256: this.args.sha256, dest: archive, signal: ctx.signal, label });
+    const { unpackArchive } = await import("./fetch/unpack-archive.js"); // tar and zip code: loaded on first use
     const result = await unpackArchive(archive, ctx.out, undefined, label);
     ctx.log(`unpacked ${result.kind}${result.strippedRoot === undefined ? "" : ` (stripped ${result.strippedRoot}/)`}\n`);
   }

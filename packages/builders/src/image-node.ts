@@ -5,9 +5,7 @@ import type { BaseImage } from "./oci/base-image.js";
 import type { ImageOptions } from "./oci/image-options.js";
 import type { LayerPackage } from "./oci/layer-package.js";
 import { planLayers } from "./oci/plan-layers.js";
-import { readBaseImage } from "./oci/read-base-image.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
-import { writeImage } from "./oci/write-image.js";
 
 export interface ImageSpec {
   /** The packages the user listed, in their order. */
@@ -110,9 +108,12 @@ export class ImageNode extends MakesNode {
     const from = this.spec.fromImage;
     if (from !== undefined) {
       const source = typeof from === "string" ? ctx.resolvePaths(from) : ctx.storePathOf(from);
+      const { readBaseImage } = await import("./oci/read-base-image.js");
       base = await readBaseImage(source, join(ctx.tmpDir, "base"), this.spec.fromImageTag);
     }
     const layers = planLayers(layerPackages, options.maxLayers, base?.layers.length ?? 0);
+    // Loaded on first use: the tar and gzip code is a start-up cost for every run that builds no image.
+    const { writeImage } = await import("./oci/write-image.js");
     const written = await writeImage({
       layers,
       options,

@@ -2,7 +2,6 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import tar from "tar-stream";
 import { UsageError } from "@makes/core";
 
 export type ExportFormat = "oci-archive" | "docker-archive";
@@ -26,6 +25,8 @@ export async function exportImage(layoutDir: string, format: ExportFormat, out: 
     }
   }
   const blobs = (await readdir(join(layoutDir, "blobs", "sha256"))).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort();
+  // Imported here: the builders' index re-exports exportImage, and every run would otherwise load tar-stream.
+  const { default: tar } = await import("tar-stream");
   const pack = tar.pack();
   const written = pipeline(pack as unknown as NodeJS.ReadableStream, out); // streamx Readable is pipe-compatible
   const header = { uid: 0, gid: 0, uname: "", gname: "", mtime: MTIME };
