@@ -7,7 +7,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreLayout } from "@makes/core";
 import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type MakesResult } from "./helpers/project.js";
@@ -73,6 +73,14 @@ test("1b. makes.ts is found in a directory above the current one (and with -C)",
   const c = await runMakes(layout.root, ["-C", join(dir, "deep"), "list"]);
   assert.equal(c.code, 0, shown(c));
   assert.match(c.stdout, /^\/up\s+script$/m);
+  // The project reached through a symlinked directory, with -C and with --config.
+  const link = join(await tempDir(t), "link");
+  await symlink(dir, link);
+  for (const args of [["-C", link, "list"], ["--config", join(link, "makes.ts"), "list"]]) {
+    const s = await runMakes(layout.root, args);
+    assert.equal(s.code, 0, shown(s));
+    assert.match(s.stdout, /^\/up\s+script$/m);
+  }
 });
 
 test("2. a syntax error: file:line:col and the offending line", async (t) => {
@@ -110,6 +118,16 @@ test("5. a job named myJob: says to rename it to /myJob", async (t) => {
   assertCleanError(r, 2);
   assert.match(r.stderr, /"myJob"/);
   assert.match(r.stderr, /rename it to "\/myJob"/);
+});
+
+test("5b. job names with a . or .. segment are refused before anything is built", async (t) => {
+  for (const name of ["/.", "/..", "/a/../b", "/a/./b", "/a/.."]) {
+    const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { ${JSON.stringify(name)}: good } };`) }, ["run", name]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, /is not a valid job name/, name);
+  }
+  const ok = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/.hidden/..x/a.b": good } };`) }, ["list"]);
+  assert.equal(ok.code, 0, ok.stderr);
 });
 
 test("6. makes run /nope: lists the closest job names", async (t) => {

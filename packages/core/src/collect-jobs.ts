@@ -2,8 +2,12 @@ import { ConfigError } from "./errors.js";
 import { configThrew, type LoadedConfig } from "./load-config.js";
 import { isMakesNode, type MakesNode } from "./makes-node.js";
 
-/** A job name: `/` then `/`-separated segments of letters, digits and `._@+-`. */
-const JOB_NAME = /^(\/[A-Za-z0-9._@+-]+)+$/;
+/**
+ * A job name: `/` then `/`-separated segments of letters, digits and `._@+-`, none of them `.` or `..`
+ * (a job name is also the out-link's and the job record's file name, and `/a/../b` would be a second
+ * spelling of `/b`).
+ */
+const JOB_NAME = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._@+-]+)+$/;
 
 export function checkJobName(name: string, where: string): void {
   if (JOB_NAME.test(name)) return;

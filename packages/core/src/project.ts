@@ -1,4 +1,5 @@
-import { dirname, join, relative, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { BuildGraph } from "./build-graph.js";
 import { collectJobs } from "./collect-jobs.js";
 import type { EventSink } from "./events.js";
@@ -59,8 +60,11 @@ export class Project {
   }
 
   static async open(options: ProjectOptions): Promise<Project> {
-    const configPath = findConfig(options.cwd, options.configFile);
-    const projectDir = dirname(configPath);
+    const found = findConfig(options.cwd, options.configFile);
+    // The project's directory by its real path: esbuild resolves it so, and the paths it reports must
+    // match ours when the project was reached through a symlink (`-C link`).
+    const projectDir = realpathSync(dirname(found));
+    const configPath = join(projectDir, basename(found));
     const storeDir = options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir);
     const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });

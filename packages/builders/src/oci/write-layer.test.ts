@@ -212,9 +212,12 @@ test("a hardlink only points to an earlier entry of the same package in the laye
   assert.ok(iFirst >= 0 && iLink > iFirst, verbose.join("\n"));
 });
 
-test("failures end the write instead of hanging: an existing output file, an aborted signal", async (t) => {
+test("failures end the write instead of hanging or crashing: an existing output file, an aborted signal", async (t) => {
   const dir = await tempDir(t);
-  const root = await makeTree(join(dir, "p"), Array.from({ length: 200 }, (_, i) => ({ path: `d/f${i}`, file: Buffer.alloc(5000, i) })));
+  // Small files (read ahead whole) and large ones (streamed through an entry sink), so both paths meet the failure.
+  const files = Array.from({ length: 200 }, (_, i) => ({ path: `d/f${i}`, file: Buffer.alloc(5000, i) }));
+  const large = Array.from({ length: 4 }, (_, i) => ({ path: `a/big${i}`, file: Buffer.alloc(3 * 1024 * 1024, i) }));
+  const root = await makeTree(join(dir, "p"), [...large, ...files]);
   const out = join(dir, "exists.tgz");
   await writeLayer([pkg("p", root)], out);
   await assert.rejects(writeLayer([pkg("p", root)], out), /EEXIST/);

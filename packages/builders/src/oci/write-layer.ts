@@ -237,6 +237,11 @@ async function fileEntry(
         );
       });
     });
+    // When the pack is destroyed (the output failed: disk full, an existing file) the entry's sink emits
+    // 'error' and the entry callback rejects `done`; the failure is thrown from here once, by awaiting
+    // `done`, so neither may also become an uncaught exception or rejection.
+    sink.on("error", () => undefined);
+    done.catch(() => undefined);
     let position = 0;
     while (position < entry.size) {
       const want = Math.min(READ_CHUNK, entry.size - position);
@@ -247,7 +252,10 @@ async function fileEntry(
         throw err;
       }
       position += bytesRead;
-      if (!sink.write(bytesRead === want ? buffer : buffer.subarray(0, bytesRead))) await once(sink, "drain");
+      if (!sink.write(bytesRead === want ? buffer : buffer.subarray(0, bytesRead))) {
+        // A sink destroyed meanwhile never drains: `done` (rejected by then) ends the wait instead.
+        await Promise.race([done, once(sink, "drain").then(() => undefined, () => undefined)]);
+      }
     }
     sink.end(undefined); // streamx types `end` with a required chunk; undefined means none
     await done;
