@@ -4,36 +4,16 @@
  *  (a2) the same tree as two layers compressed at once vs the two baselines one after the other;
  *  (b) an image rebuilt after changing only a small layer vs its cold build (layer cache);
  *  (c) peak RSS of a process that writes the one big layer (must stay < 300 MB).
- * Run: node --conditions=source --import tsx bench/oci-layer.ts [SOURCE_DIR]   (default /usr/share)
+ * Run (after `npm run build`): node --conditions=source --import tsx bench/oci-layer.ts [SOURCE_DIR]   (default /usr/share)
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync, renameSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 
-const self = new URL(import.meta.url).pathname;
-const nodeArgs = [...process.execArgv, self];
-
-if (process.argv[2] === "--child") {
-  // a fresh process so maxRSS is this work's peak only
-  const [, , , mode, out, cache, ...dirs] = process.argv;
-  const { writeLayer } = await import("../packages/builders/src/oci/write-layer.js");
-  const { writeImage } = await import("../packages/builders/src/oci/write-image.js");
-  const { validateImageOptions } = await import("../packages/builders/src/oci/validate-image-options.js");
-  const start = performance.now();
-  let extra: unknown = null;
-  if (mode === "layer") {
-    await writeLayer(dirs.map((d, i) => ({ id: `p${i}`, name: `p${i}`, dir: d, refs: [] })), out as string);
-  } else {
-    const options = validateImageOptions({}, { name: "bench", tag: "v1", jobLabel: "/bench" }, {});
-    const layers = dirs.map((d) => [{ id: d.split("/").pop() as string, name: d, dir: d, refs: [] }]);
-    const r = await writeImage({ layers, options, outDir: out as string, cacheDir: cache as string, concurrency: 2, onWarning: () => undefined });
-    extra = r.layerCache;
-  }
-  const ms = performance.now() - start;
-  process.stdout.write(JSON.stringify({ ms, maxRssMB: process.resourceUsage().maxRSS / 1024, extra }));
-  process.exit(0);
-}
+// The writer runs in a fresh plain-node process on the compiled packages (what the CLI runs, without tsx's
+// own ~35 MB), so its maxRSS is this work's peak only.
+const childScript = new URL("./oci-layer-child.mjs", import.meta.url).pathname;
 
 const source = process.argv[2] ?? "/usr/share";
 const work = mkdtempSync(join(tmpdir(), "makes-bench-oci-"));
@@ -59,7 +39,7 @@ try {
       for (const d of dirs) execFileSync("bash", ["-c", `set -o pipefail; tar --sort=name -C ${d} -cf - . | gzip -6 | sha256sum > /dev/null`]);
     });
   const child = (mode: string, out: string, cache: string, dirs: string[]): { ms: number; maxRssMB: number; extra: unknown } => {
-    const r = spawnSync(process.execPath, [...nodeArgs, "--child", mode, out, cache, ...dirs], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [childScript, mode, out, cache, ...dirs], { encoding: "utf8" });
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout) as { ms: number; maxRssMB: number; extra: unknown };
   };

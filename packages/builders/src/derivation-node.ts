@@ -29,7 +29,11 @@ export class DerivationNode extends MakesNode {
 
   /** A derivation's output is copied rather than rebuilt when its inputs are the same by content. */
   override get earlyCutoff(): boolean {
-    return true;
+    return !this.fixedOutput;
+  }
+
+  override get fixedOutput(): boolean {
+    return this.spec.outputHash !== undefined;
   }
 
   deps(): readonly MakesNode[] {
@@ -47,7 +51,12 @@ export class DerivationNode extends MakesNode {
     const searchPaths = this.spec.searchPaths.map((n) => ctx.hashOf(n));
     const inputs: Record<string, string> = { builder: sha256Hex(textForWhy(ctx, this.spec.builder)) };
     for (const [k, v] of Object.entries(this.envTexts())) inputs[`env.${k}`] = textForWhy(ctx, v);
-    if (this.spec.outputHash !== undefined) inputs.outputHash = this.spec.outputHash;
+    if (this.spec.outputHash !== undefined) {
+      // Fixed output: the path is the promised content's (see MakesNode.fixedOutput); the builder and env stay
+      // in `inputs` only, for `makes why`. Runtime dependencies travel with the output, so they count.
+      inputs.outputHash = this.spec.outputHash;
+      return { key: { outputHash: this.spec.outputHash, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) }, inputs };
+    }
     return {
       key: { builder, env, searchPaths, outputHash: this.spec.outputHash ?? null, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) },
       inputs,

@@ -16,7 +16,8 @@ export interface HashedNode {
 
 /**
  * Computes every node's hash, deps first, independent nodes concurrently. The hash covers the node's
- * kind, name and fingerprint key, and its deps' hashes: never a path, a time or the store's location.
+ * kind, name and fingerprint key, and its deps' hashes (but for a fixed-output node): never a path, a
+ * time or the store's location.
  */
 export async function hashGraph(
   graph: BuildGraph,
@@ -46,7 +47,7 @@ export async function hashGraph(
         await Promise.all(deps.map(hashOne));
         const fingerprint = await node.fingerprint(ctx);
         const depHashes = deps.map((d) => ctx.hashOf(d));
-        const hash = nodeHashOf({ kind: node.kind, name: node.name, key: fingerprint.key, deps: depHashes });
+        const hash = nodeHashOf({ kind: node.kind, name: node.name, key: fingerprint.key, deps: node.fixedOutput ? [] : depHashes });
         const inputs: Record<string, string> = { ...fingerprint.inputs };
         deps.forEach((dep, i) => {
           inputs[`dep:${graph.labelOf(dep)}`] = depHashes[i] ?? "";

@@ -49,6 +49,16 @@ export abstract class MakesNode {
     return false;
   }
 
+  /**
+   * A fixed-output node promises its content in advance (a sha256 checked after the build): its hash is
+   * its kind, name and fingerprint alone, without its dependencies' hashes, so a new builder or a changed
+   * dependency that makes the same content keeps its store path and rebuilds nothing (Nix's fixed-output
+   * derivations). Its fingerprint must then hold only what the content is, not how it is made.
+   */
+  get fixedOutput(): boolean {
+    return false;
+  }
+
   /** Nodes that must be built before this one. */
   abstract deps(): readonly MakesNode[];
 
