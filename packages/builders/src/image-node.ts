@@ -102,7 +102,13 @@ export class ImageNode extends MakesNode {
     for (const n of packages) {
       const id = idOf.get(n) ?? "";
       if (layerPackages.some((p) => p.id === id)) continue;
-      layerPackages.push({ id, name: n.name, dir: ctx.storePathOf(n), refs: n.runtimeDeps().map((d) => idOf.get(d) ?? "").filter((r) => r !== "" && r !== id) });
+      layerPackages.push({
+        id,
+        name: n.name,
+        dir: ctx.storePathOf(n),
+        refs: n.runtimeDeps().map((d) => idOf.get(d) ?? "").filter((r) => r !== "" && r !== id),
+        contentDigest: ctx.contentDigestOf(n),
+      });
     }
     let base: BaseImage | undefined;
     const from = this.spec.fromImage;

@@ -17,6 +17,8 @@ export interface BuildContext {
   readonly signal: AbortSignal;
   /** The final store path of a dep. */
   storePathOf(node: MakesNode): string;
+  /** The recorded content digest of a dep's output (deps are built before this node). */
+  contentDigestOf(node: MakesNode): string;
   /** `text` with every node token replaced by that node's store path. */
   resolvePaths(text: string): string;
   /** The build log (kept per store path). */

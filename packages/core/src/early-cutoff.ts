@@ -7,6 +7,7 @@ import type { HashedNode } from "./hash-graph.js";
 import type { MakesNode } from "./makes-node.js";
 import type { Store } from "./store.js";
 import { writeFileAtomic } from "./store.js";
+import { NeedleSearch } from "./needle-search.js";
 import { treeDigest } from "./tree-digest.js";
 
 /**
@@ -54,15 +55,10 @@ export async function recordCutoff(store: Store, key: string, hash: string): Pro
   await writeFileAtomic(store.layout.cutoffPath(key), hash);
 }
 
-/** A store hash is 32 characters, so a match can straddle two reads by at most 31 bytes. */
-const OVERLAP = 31;
-
-async function fileContains(path: string, needles: readonly Buffer[]): Promise<boolean> {
-  let tail: Buffer = Buffer.alloc(0);
+async function fileContains(path: string, needles: readonly string[]): Promise<boolean> {
+  const search = new NeedleSearch(needles);
   for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    const window = tail.length === 0 ? chunk : Buffer.concat([tail, chunk]);
-    if (needles.some((n) => window.includes(n))) return true;
-    tail = window.subarray(Math.max(0, window.length - OVERLAP));
+    if (search.push(chunk)) return true;
   }
   return false;
 }
@@ -73,7 +69,6 @@ async function fileContains(path: string, needles: readonly Buffer[]): Promise<b
  * `forbidden`: the copy would point at a store path it must not.
  */
 export async function copyOutputUnlessItSpells(from: string, to: string, forbidden: readonly string[]): Promise<boolean> {
-  const needles = forbidden.map((f) => Buffer.from(f));
   const visit = async (src: string, dst: string): Promise<boolean> => {
     const st = await lstat(src);
     if (st.isSymbolicLink()) {
@@ -90,7 +85,7 @@ export async function copyOutputUnlessItSpells(from: string, to: string, forbidd
       await chmod(dst, st.mode & 0o7777);
       return true;
     }
-    if (!st.isFile() || (await fileContains(src, needles))) return false;
+    if (!st.isFile() || (await fileContains(src, forbidden))) return false;
     await copyFile(src, dst, constants.COPYFILE_FICLONE);
     await chmod(dst, st.mode & 0o7777);
     return true;
@@ -102,7 +97,7 @@ export async function copyOutputUnlessItSpells(from: string, to: string, forbidd
 export interface Reused {
   readonly fromHash: string;
   readonly fromPath: string;
-  readonly digest: { readonly digest: string; readonly size: number };
+  readonly digest: { readonly digest: string; readonly size: number; readonly spelled: boolean };
 }
 
 /**
@@ -120,7 +115,7 @@ export async function reuseOutput(store: Store, key: string, target: { hash: str
   const fromPath = store.layout.storePath(fromHash, target.name);
   if (!(await copyOutputUnlessItSpells(fromPath, target.out, forbidden))) return undefined;
   // The copy must be the output that was recorded: one changed by hand since is not reused.
-  const digest = await treeDigest(target.out, { normalise: true });
+  const digest = await treeDigest(target.out, { normalise: true, spells: [store.locationNeedle] });
   if (digest.digest !== fromMeta.contentDigest) return undefined;
   await copyFile(store.layout.logPath(fromHash), store.layout.logPath(target.hash)).catch(() => undefined);
   return { fromHash, fromPath, digest };

@@ -82,7 +82,10 @@ export async function realise(
       }
       const hashed = hashes.get(node);
       const deps = graph.deps(node);
-      const metaFor = (digest: { digest: string; size: number }, extra: Partial<StoreMeta>): StoreMeta => ({
+      // Every dependency is valid here (built or cached just before); one that spells the store's location
+      // makes this output spell it too, whatever a search of this output finds.
+      const depSpellsRoot = deps.some((d) => store.readMetaSync(hashOf(d))?.spellsRoot !== false);
+      const metaFor = (digest: { digest: string; size: number; spelled: boolean }, extra: Partial<StoreMeta>): StoreMeta => ({
         format: 1,
         hash: info.hash,
         name: node.name,
@@ -96,6 +99,8 @@ export async function realise(
         runtimeDeps: node.runtimeDeps().map(hashOf),
         inputs: hashed?.inputs ?? {},
         depLabels: Object.fromEntries(deps.map((d) => [hashOf(d), graph.labelOf(d)])),
+        root: store.root,
+        spellsRoot: depSpellsRoot || digest.spelled,
         ...extra,
       });
       tmp = await store.makeTempDir(info.hash);
@@ -138,6 +143,7 @@ export async function realise(
         concurrency: options.concurrency,
         signal: options.signal,
         storePathOf: (dep) => store.layout.storePath(hashOf(dep), dep.name),
+        contentDigestOf: (dep) => store.readMetaSync(hashOf(dep))?.contentDigest ?? "",
         resolvePaths: (text) => replaceTokens(text, (dep) => store.layout.storePath(hashOf(dep), dep.name)),
         log: (chunk) => {
           logStream.write(chunk);
@@ -168,7 +174,7 @@ export async function realise(
           detail: `log: ${logPath}`,
         });
       }
-      const digest = await treeDigest(out, { normalise: true, known }).catch((err: unknown) => {
+      const digest = await treeDigest(out, { normalise: true, known, spells: [store.locationNeedle] }).catch((err: unknown) => {
         throw err instanceof BuildError ? new BuildError(err.reason, `${info.label}: ${err.message}`) : storeErrorFrom(err, `recording the output of ${info.label}`);
       });
       await new Promise<void>((resolve, reject) => logStream.end(() => (logError === undefined ? resolve() : reject(logFailure()))));

@@ -20,6 +20,14 @@ export interface StoreMeta {
   readonly stats?: Readonly<Record<string, number>>;
   /** Early cutoff: the hash of the store path this output was copied from instead of being built. */
   readonly reusedFrom?: string;
+  /** The store's root when this path was built (absolute). */
+  readonly root?: string;
+  /**
+   * Whether the output may spell the store's location: a file or link target of it names `<root>/store/`, or a
+   * dependency's output did (it may be inside this one, compressed or encoded where no search sees it). Such a
+   * path is valid only in a store at `root`: a store that was moved or restored elsewhere rebuilds it.
+   */
+  readonly spellsRoot?: boolean;
 }
 
 /** What a job was last built as: the hash of every node of its closure, for `makes why`. */

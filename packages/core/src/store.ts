@@ -73,18 +73,37 @@ export class Store {
     }
   }
 
+  readMetaSync(hash: string): StoreMeta | undefined {
+    try {
+      return JSON.parse(readFileSync(this.layout.metaPath(hash), "utf8")) as StoreMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
-   * Valid: the metadata exists (written last) AND the output is still there. Synchronous inside: a
+   * Valid: the metadata exists (written last), the path was built in this store or spells no store location
+   * (see StoreMeta.spellsRoot), AND the output is still there. Synchronous inside: a
    * fully cached run asks this of every node, and a small read and an lstat cost less than the
    * promise machinery around them.
    */
   async validMeta(hash: string, name: string): Promise<StoreMeta | undefined> {
-    try {
-      const meta = JSON.parse(readFileSync(this.layout.metaPath(hash), "utf8")) as StoreMeta;
-      return lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) === undefined ? undefined : meta;
-    } catch {
-      return undefined;
-    }
+    const meta = this.readMetaSync(hash);
+    if (meta === undefined || !this.atHome(meta)) return undefined;
+    return lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) === undefined ? undefined : meta;
+  }
+
+  /**
+   * What an output must not contain to stay valid when this store is moved: the store's own location as the
+   * builders saw it (`${dep}` and `$out` are absolute paths under it).
+   */
+  get locationNeedle(): string {
+    return `${this.layout.storeDir}/`;
+  }
+
+  /** Whether a path built with `meta` may be used in this store: it was built here, or spells no store location. */
+  atHome(meta: StoreMeta): boolean {
+    return meta.root === undefined || meta.root === this.root || meta.spellsRoot === false;
   }
 
   /** A fresh directory under the store's tmp/ (same file system, so a rename installs it). */

@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
 import { join } from "node:path";
 import { BuildError } from "./errors.js";
+import { NeedleSearch } from "./needle-search.js";
 import { sha256File } from "./stat-cache.js";
 
 /** The fixed mtime of everything in the store: 1970-01-01T00:00:01Z, as Nix and dockerTools use. */
@@ -12,6 +14,8 @@ export interface TreeDigest {
   readonly digest: string;
   readonly size: number;
   readonly entries: number;
+  /** Whether a file's content or a symlink's target contains one of the `spells` strings (see treeDigest). */
+  readonly spelled: boolean;
 }
 
 /**
@@ -29,9 +33,16 @@ export async function treeDigest(
      * cost more than the rebuild. `makes verify` passes none and reads everything.
      */
     known?: ReadonlyMap<string, string> | undefined;
+    /**
+     * Strings to look for while the files are read anyway (the store's own location, see StoreMeta.spellsRoot).
+     * Files in `known` are not read, so not searched: their node says what they hold.
+     */
+    spells?: readonly string[] | undefined;
   },
 ): Promise<TreeDigest> {
   const hash = createHash("sha256");
+  const spells = options.spells ?? [];
+  let spelled = false;
   let size = 0;
   let entries = 0;
   const visit = async (abs: string, rel: string): Promise<void> => {
@@ -39,21 +50,41 @@ export async function treeDigest(
     entries++;
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) {
-      hash.update(`l\0${rel}\0${await readlink(abs)}\n`);
+      const target = await readlink(abs);
+      spelled ||= spells.some((needle) => target.includes(needle));
+      hash.update(`l\0${rel}\0${target}\n`);
     } else if (st.isDirectory()) {
       hash.update(`d\0${rel}\0${mode}\n`);
       const names = (await readdir(abs, { encoding: "buffer" })).map((raw) => utf8Name(raw, rel)).sort();
       for (const name of names) await visit(join(abs, name), rel === "" ? name : `${rel}/${name}`);
     } else if (st.isFile()) {
       size += st.size;
-      hash.update(`f\0${rel}\0${mode}\0${st.size}\0${options.known?.get(rel) ?? (await sha256File(abs))}\n`);
+      let digest = options.known?.get(rel);
+      if (digest === undefined) {
+        const read = await digestAndSearch(abs, spelled ? [] : spells);
+        spelled ||= read.found;
+        digest = read.digest;
+      }
+      hash.update(`f\0${rel}\0${mode}\0${st.size}\0${digest}\n`);
     } else {
       hash.update(`o\0${rel}\0${mode}\n`);
     }
     if (options.normalise) await lutimes(abs, STORE_MTIME_SECONDS, STORE_MTIME_SECONDS);
   };
   await visit(root, "");
-  return { digest: hash.digest("hex"), size, entries };
+  return { digest: hash.digest("hex"), size, entries, spelled };
+}
+
+/** A file's sha256 (hex), and whether it contains one of `needles`, in one read. */
+async function digestAndSearch(path: string, needles: readonly string[]): Promise<{ digest: string; found: boolean }> {
+  if (needles.length === 0) return { digest: await sha256File(path), found: false };
+  const hash = createHash("sha256");
+  const search = new NeedleSearch(needles);
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    search.push(chunk);
+  }
+  return { digest: hash.digest("hex"), found: search.found };
 }
 
 /**

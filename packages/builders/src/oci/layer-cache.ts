@@ -18,8 +18,9 @@ export interface LayerCacheOptions {
  *   blobs/sha256/<hex>   the gzip blobs, shared by every image (hardlinked into image layouts)
  *   layers/<key>.json    layer key → { diffId, digest, size, mediaType, warnings }
  *   tmp/                 blobs being written (renamed into blobs/ when complete)
- * The key is sha256 over the format version, the tar/compression options and the ids of the packages in the
- * layer in order, so a layer whose packages did not change is reused without reading a file of it.
+ * The key is sha256 over the format version, the tar/compression options and the ids (and recorded content
+ * digests) of the packages in the layer in order, so a layer whose packages did not change is reused without
+ * reading a file of it.
  * Every write is a temp file + rename: a crash never leaves an entry that looks valid.
  */
 export class LayerCache {
@@ -39,7 +40,7 @@ export class LayerCache {
       mtime: this.mtime,
       compression: "gzip",
       level: this.gzipLevel,
-      packages: packages.map((p) => p.id),
+      packages: packages.map((p) => (p.contentDigest === undefined ? p.id : `${p.id}:${p.contentDigest}`)),
     });
     return createHash("sha256").update(material).digest("hex");
   }

@@ -8,4 +8,9 @@ export interface LayerPackage {
   dir: string;
   /** Ids of the packages it depends on at run time (all present in the same closure). */
   refs: string[];
+  /**
+   * The recorded digest of the path's content, part of the layer cache key beside the id: a path rebuilt
+   * under the same hash with other content (in a store moved elsewhere, see StoreMeta.spellsRoot) misses.
+   */
+  contentDigest?: string;
 }
