@@ -142,7 +142,7 @@ test("5. one byte changed inside a store output: makes verify names the path and
   const [a, b] = paths as [string, string];
   const clean = await runMakes(dir, ["verify"]);
   assert.equal(clean.code, 0, shown(clean));
-  assert.match(clean.stderr, /2 store paths checked, all intact/);
+  assert.match(clean.stderr, /2 store paths and 0 cached layers checked, all intact/);
 
   await writeFile(join(a, "d", "f"), "hellp\n");
   const modified = await runMakes(dir, ["verify"]);
@@ -164,6 +164,65 @@ test("5. one byte changed inside a store output: makes verify names the path and
   await chmod(b, 0o777);
   const mode = await runMakes(dir, ["verify"]);
   assert.deepEqual(stdoutLines(mode), [`modified ${a}`, `modified ${b}`].sort(), "a changed mode is a change");
+  assert.match(mode.stderr, /makes verify --repair/, "says how to repair");
+
+  const repair = await runMakes(dir, ["verify", "--repair"]);
+  assert.equal(repair.code, 0, shown(repair));
+  assert.deepEqual(stdoutLines(repair), [`modified ${a}`, `modified ${b}`].sort());
+  const rebuilt = await build(dir, ["/a", "/b"]);
+  assert.deepEqual(rebuilt.built.sort(), ["/a", "/b"], "the repaired paths are rebuilt");
+  assert.deepEqual(rebuilt.paths, paths);
+  assert.equal((await runMakes(dir, ["verify"])).code, 0, "intact after the rebuild");
+});
+
+test("5b. a cached layer blob changed by hand: verify names it; --repair removes it, and the next run writes the layer again", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  const a = makeDerivation({ name: "a", builder: "mkdir -p $out/etc && seq 1 20000 > $out/etc/numbers" });
+  return { jobs: { "/img": makeContainerImage({ layers: [a] }) } };`,
+    ).replace("({ makeDerivation, makeScript, projectPath }", "({ makeDerivation, makeContainerImage }"),
+  });
+  const { paths } = await build(dir, ["/img"]);
+  const blobsDir = join(dir, ".makes", "oci-cache", "blobs", "sha256");
+  const [blob] = await readdir(blobsDir);
+  const blobPath = join(blobsDir, blob ?? "");
+  const bytes = await readFile(blobPath);
+  bytes[100] = (bytes[100] ?? 0) ^ 0xff; // same size: the cache's size check alone cannot see it
+  await writeFile(blobPath, bytes);
+
+  const found = await runMakes(dir, ["verify"]);
+  assert.equal(found.code, 1, shown(found));
+  assert.ok(stdoutLines(found).includes(`modified ${blobPath}`), `names the cached blob:\n${found.stdout}`);
+  assert.ok(stdoutLines(found).includes(`modified ${paths[0] ?? ""}`), `names the image that links it:\n${found.stdout}`);
+
+  const repair = await runMakes(dir, ["verify", "--repair"]);
+  assert.equal(repair.code, 0, shown(repair));
+  const again = await build(dir, ["/img"]);
+  assert.deepEqual(again.built, ["/img"], "the image is rebuilt, its package is still valid");
+  assert.deepEqual(again.paths, paths);
+  assert.match((await runMakes(dir, ["log", "/img"])).stdout, /layer cache: 0 hits, 1 miss/);
+  const clean = await runMakes(dir, ["verify"]);
+  assert.equal(clean.code, 0, shown(clean));
+  assert.match(clean.stderr, /1 cached layers checked, all intact/);
+});
+
+test("gc and verify --repair refuse while a build holds a lock on the store", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo a > $out" }), "/slow": makeDerivation({ name: "slow", builder: "sleep 30; mkdir $out" }) } };`),
+  });
+  const [a] = (await build(dir, ["/a"])).paths;
+  await appendFile(a ?? "", "changed"); // something for --repair to remove
+  const child = spawnMakes(dir, ["run", "/slow"]);
+  t.after(() => child.kill("SIGKILL"));
+  await waitFor("the build to hold its lock", async () => (await readdir(join(dir, ".makes", "locks")).catch(() => [] as string[])).some((f) => f.endsWith(".lock")));
+  for (const args of [["gc"], ["verify", "--repair"]]) {
+    const r = await runMakes(dir, args);
+    assert.equal(r.code, 1, shown(r));
+    assert.match(r.stderr, new RegExp(`makes ${args.join(" ")}: a build is running on this store \\(process ${child.pid}\\)`));
+  }
+  child.kill("SIGINT");
+  await finished(child);
+  assert.equal(await readFile(a ?? "", "utf8"), "a\nchanged", "nothing was removed");
 });
 
 test("6. two checkouts of the same project in two directories: the same hash for every job", async (t) => {

@@ -16,3 +16,4 @@ export { exportImage } from "./oci/export-image.js";
 export type { ExportFormat } from "./oci/export-image.js";
 export type { ImageConfig, ImageOptions } from "./oci/image-options.js";
 export { pruneLayerCache } from "./prune-layer-cache.js";
+export { verifyLayerCache, repairLayerCache } from "./verify-layer-cache.js";

@@ -1,5 +1,6 @@
-import { lstat, readFile, readdir, rm } from "node:fs/promises";
+import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { layerRecords } from "./oci/layer-records.js";
 
 /** A blob younger than this may belong to an image being built right now (written, not yet linked). */
 const YOUNG_BLOB_MS = 10 * 60_000;
@@ -33,14 +34,10 @@ export async function pruneLayerCache(storeDir: string, options: { dryRun?: bool
     if (!options.dryRun) await rm(join(blobsDir, name), { force: true });
   }
   let records = 0;
-  const layersDir = join(cacheDir, "layers");
-  for (const name of await readdir(layersDir).catch(() => [] as string[])) {
-    const digest = await readFile(join(layersDir, name), "utf8")
-      .then((text) => (JSON.parse(text) as { digest?: string }).digest)
-      .catch(() => undefined);
-    if (digest !== undefined && !gone.has(digest)) continue;
+  for (const record of await layerRecords(cacheDir)) {
+    if (record.digest !== undefined && !gone.has(record.digest)) continue;
     records++;
-    if (!options.dryRun) await rm(join(layersDir, name), { force: true });
+    if (!options.dryRun) await rm(record.path, { force: true });
   }
   return { blobs, bytes, records };
 }

@@ -119,7 +119,12 @@ async function main(): Promise<void> {
         await run(() => exportCommand({ ...globals(argv), job: String(argv.job), format: argv.format as ExportFormat, output: argv.o as string | undefined }));
       },
     )
-    .command("verify", "Check that every store path still has the content it was built with", (y) => y, (argv) => run(() => verifyCommand(globals(argv))))
+    .command(
+      "verify",
+      "Check that every store path and cached layer still has the content it was built with",
+      (y) => y.option("repair", { type: "boolean", describe: "Remove what changed, so that the next run rebuilds it" }),
+      (argv) => run(() => verifyCommand({ ...globals(argv), repair: argv.repair === true })),
+    )
     .demandCommand(1, "Give a command, for example: makes run /myJob")
     .strict()
     // Help is only wired up when asked for: yargs otherwise lays out the whole help text on every parse,

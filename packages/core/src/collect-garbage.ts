@@ -1,8 +1,6 @@
-import { readFile, readdir, rm, stat } from "node:fs/promises";
-import { hostname } from "node:os";
+import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { StoreError } from "./errors.js";
-import { processAlive } from "./process-alive.js";
+import { refuseWhileBuilding } from "./refuse-while-building.js";
 import type { Store } from "./store.js";
 
 export interface GcResult {
@@ -26,7 +24,7 @@ async function sizeOf(path: string): Promise<number> {
  * The metadata goes first, so an interrupted gc leaves paths that are merely invalid, never valid and partial.
  */
 export async function collectGarbage(store: Store, options: { keepSinceMs?: number | undefined; dryRun?: boolean }): Promise<GcResult> {
-  await refuseWhileBuilding(store);
+  await refuseWhileBuilding(store, "makes gc");
   const live = new Set<string>();
   const visit = async (hash: string): Promise<void> => {
     if (live.has(hash)) return;
@@ -76,20 +74,4 @@ export async function collectGarbage(store: Store, options: { keepSinceMs?: numb
     await rm(store.layout.logPath(hash), { force: true });
   }
   return { removed, freedBytes, kept };
-}
-
-/**
- * A build in progress holds paths that no out-link reaches yet (its inputs, its fresh output): collecting
- * then would delete them under it. There are no temporary roots, so gc waits for a quiet store instead.
- */
-async function refuseWhileBuilding(store: Store): Promise<void> {
-  for (const name of await readdir(store.layout.locksDir).catch(() => [] as string[])) {
-    if (!name.endsWith(".lock")) continue;
-    const owner = await readFile(join(store.layout.locksDir, name), "utf8").catch(() => "");
-    const [pidText, host] = owner.split(" ");
-    const pid = Number(pidText);
-    if (host === hostname() && Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-      throw new StoreError("busy", `makes gc: a build is running on this store (process ${pid}); run gc again when it has finished`);
-    }
-  }
 }

@@ -34,6 +34,7 @@ export { explainPlan } from "./explain-plan.js";
 export type { Explanation, InputChange } from "./explain-plan.js";
 export { collectGarbage } from "./collect-garbage.js";
 export type { GcResult } from "./collect-garbage.js";
-export { verifyStore } from "./verify-store.js";
+export { verifyStore, repairStore } from "./verify-store.js";
+export { refuseWhileBuilding } from "./refuse-while-building.js";
 export type { VerifyProblem } from "./verify-store.js";
 export { processAlive } from "./process-alive.js";

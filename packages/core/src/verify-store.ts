@@ -1,8 +1,10 @@
-import { readdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
+import { refuseWhileBuilding } from "./refuse-while-building.js";
 import type { Store } from "./store.js";
 import { treeDigest } from "./tree-digest.js";
 
 export interface VerifyProblem {
+  readonly hash: string;
   readonly path: string;
   readonly problem: "modified" | "missing";
 }
@@ -20,10 +22,22 @@ export async function verifyStore(store: Store): Promise<{ checked: number; prob
     const path = store.layout.storePath(meta.hash, meta.name);
     try {
       const digest = await treeDigest(path, { normalise: false });
-      if (digest.digest !== meta.contentDigest) problems.push({ path, problem: "modified" });
+      if (digest.digest !== meta.contentDigest) problems.push({ hash: meta.hash, path, problem: "modified" });
     } catch {
-      problems.push({ path, problem: "missing" });
+      problems.push({ hash: meta.hash, path, problem: "missing" });
     }
   }
   return { checked, problems };
+}
+
+/**
+ * `makes verify --repair`: each path of `problems` is made invalid (its metadata goes first, as in gc, so an
+ * interruption leaves it merely invalid) and removed; the next run rebuilds whatever needs it.
+ */
+export async function repairStore(store: Store, problems: readonly VerifyProblem[]): Promise<void> {
+  await refuseWhileBuilding(store, "makes verify --repair");
+  for (const p of problems) {
+    await rm(store.layout.metaPath(p.hash), { force: true });
+    await rm(p.path, { recursive: true, force: true });
+  }
 }
