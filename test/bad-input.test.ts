@@ -113,6 +113,14 @@ test("4. the default export is neither a function nor an object with jobs", asyn
   }
 });
 
+test("4b. makes.ts that calls process.exit: a configuration error naming the line, not a silent success", async (t) => {
+  for (const source of [makesTs(`  process.exit(0);\n  return { jobs: {} };`), `process.exit(0);\nexport default { jobs: {} };\n`]) {
+    const r = await runBroken(t, { "makes.ts": source }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, /makes\.ts:\d+:\d+.*process\.exit\(0\) was called/, `${source}\n${r.stderr}`);
+  }
+});
+
 test("5. a job named myJob: says to rename it to /myJob", async (t) => {
   const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { myJob: good } };`) }, ["list"]);
   assertCleanError(r, 2);

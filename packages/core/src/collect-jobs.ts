@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import { withoutProcessExit } from "./without-process-exit.js";
 import { configThrew, type LoadedConfig } from "./load-config.js";
 import { isMakesNode, type MakesNode } from "./makes-node.js";
 
@@ -23,7 +24,7 @@ export function checkJobName(name: string, where: string): void {
 async function evaluate(exported: unknown, args: object, loaded: LoadedConfig, where: string): Promise<unknown> {
   if (typeof exported !== "function") return exported;
   try {
-    return await (exported as (a: object) => unknown)(args);
+    return await withoutProcessExit(async () => (exported as (a: object) => unknown)(args));
   } catch (err) {
     throw configThrew(err, loaded.configPath, `while evaluating ${where}`, loaded.files);
   }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { collectJobs } from "./collect-jobs.js";
@@ -78,6 +78,30 @@ test("a changed helper is picked up by the next load (the bundle cache notices)"
   await writeFile(join(dir, "helper.ts"), `export const name = "second-version";\n`);
   const second = await collectJobs(await loadConfig(join(dir, "makes.ts")), args);
   assert.equal(second.get("/j")?.name, "second-version");
+});
+
+test("the kept bundle: kept for files older than the bundle, used while they are unchanged, never after a same-size edit with its mtime put back", async (t) => {
+  const dir = await project(t, {
+    "makes.ts": `import { name } from "./helper.ts";\nexport default ({ node }: any) => ({ jobs: { "/j": node(name) } });\n`,
+    "helper.ts": `export const name = "aaaa";\n`,
+    "node_modules/.keep": "",
+  });
+  const cacheDir = join(dir, "node_modules", ".cache", "makes");
+  const kept = async (): Promise<string[]> => (await readdir(cacheDir).catch(() => [] as string[])).filter((f) => f.startsWith("config-bundle-")).sort();
+  const load = async (): Promise<string | undefined> => (await collectJobs(await loadConfig(join(dir, "makes.ts")), args)).get("/j")?.name;
+
+  assert.equal(await load(), "aaaa");
+  assert.deepEqual(await kept(), [], "files changed just before bundling: the bundle is used once, not kept");
+  const past = new Date(Date.now() - 60_000);
+  for (const f of ["makes.ts", "helper.ts"]) await utimes(join(dir, f), past, past);
+  assert.equal(await load(), "aaaa");
+  assert.equal((await kept()).length, 2, "older files: the bundle and its record are kept");
+  assert.equal(await load(), "aaaa", "the kept bundle loads");
+
+  // Same size, same mtime (as `cp -p`, `rsync -t` or `touch -r` leave it): the ctime still moves.
+  await writeFile(join(dir, "helper.ts"), `export const name = "bbbb";\n`);
+  await utimes(join(dir, "helper.ts"), past, past);
+  assert.equal(await load(), "bbbb");
 });
 
 test("a syntax error is a ConfigError with file:line:col and the offending line", async (t) => {

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
+import { withoutProcessExit } from "./without-process-exit.js";
 import { ConfigError } from "./errors.js";
 import { writeFileAtomic } from "./store.js";
 
@@ -80,18 +81,29 @@ function messageOf(error: Message, configPath: string): ConfigError {
   });
 }
 
+/** How close to a bundle's start a file's change makes the bundle untrustworthy: coarse file system clocks tick in up to 1 s (and 2 s on FAT). */
+const RACY_MS = 2000;
+
+/** Bump when the bundle makes writes changes (its entry, defines, options): kept bundles of older makes then miss. */
+const BUNDLE_CACHE_FORMAT = 2;
+
+/** An input file as it was when bundled: size, mtime, ctime and inode (a same-size edit with its mtime restored still changes the ctime). */
+type InputStat = [size: number, mtimeMs: number, ctimeMs: number, ino: number];
+
 interface BundleCache {
-  readonly inputs: Record<string, [size: number, mtimeMs: number]>;
+  readonly format: number;
+  readonly inputs: Record<string, InputStat>;
   readonly mains: string[];
 }
+
+const statOf = (st: import("node:fs").Stats): InputStat => [st.size, st.mtimeMs, st.ctimeMs, st.ino];
 
 async function cacheStillValid(cacheFile: string, mains: string[]): Promise<BundleCache | undefined> {
   try {
     const cache = JSON.parse(await readFile(cacheFile, "utf8")) as BundleCache;
-    if (JSON.stringify(cache.mains) !== JSON.stringify(mains)) return undefined;
-    for (const [file, [size, mtimeMs]] of Object.entries(cache.inputs)) {
-      const st = await stat(file);
-      if (st.size !== size || st.mtimeMs !== mtimeMs) return undefined;
+    if (cache.format !== BUNDLE_CACHE_FORMAT || JSON.stringify(cache.mains) !== JSON.stringify(mains)) return undefined;
+    for (const [file, recorded] of Object.entries(cache.inputs)) {
+      if (JSON.stringify(statOf(await stat(file))) !== JSON.stringify(recorded)) return undefined;
     }
     return cache;
   } catch {
@@ -179,6 +191,7 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
       ...mains.map((m, i) => `export * as main${i} from ${JSON.stringify(m)};`),
     ].join("\n");
     temporary = join(dir, `.makes-config-${randomBytes(6).toString("hex")}.mjs`);
+    const bundleStarted = Date.now();
     let result;
     try {
       result = await build({
@@ -205,15 +218,19 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
       throw err;
     }
     const inputs: BundleCache["inputs"] = {};
+    // A file changed while esbuild read it (or just before, within the clock's granularity) may be bundled
+    // in its old state but stat'ed in its new one: such a bundle is used once and not kept (git's racy-clean rule).
+    let racy = false;
     for (const input of Object.keys(result.metafile.inputs)) {
       if (input.startsWith("<stdin>") || input === "makes-entry.js") continue;
       const abs = resolve(projectDir, input);
       const st = await stat(abs);
-      inputs[abs] = [st.size, st.mtimeMs];
+      inputs[abs] = statOf(st);
+      racy ||= st.mtimeMs >= bundleStarted - RACY_MS;
     }
-    cache = { inputs, mains };
+    cache = { format: BUNDLE_CACHE_FORMAT, inputs, mains };
     bundlePath = temporary;
-    if (cacheable) {
+    if (cacheable && !racy) {
       // Keep this bundle for the next run; the temporary copy is still what we import now.
       // Atomic writes: another makes process may be importing the cached bundle right now.
       await writeFileAtomic(cachedBundle, await readFile(temporary)).catch(() => undefined);
@@ -224,7 +241,8 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
   let module: Record<string, unknown>;
   try {
     // A fresh URL each load: Node's ESM cache would otherwise return the first version (watch mode).
-    module = (await import(`${pathToFileURL(bundlePath).href}?v=${randomBytes(4).toString("hex")}`)) as Record<string, unknown>;
+    const url = `${pathToFileURL(bundlePath).href}?v=${randomBytes(4).toString("hex")}`;
+    module = await withoutProcessExit(async () => (await import(url)) as Record<string, unknown>);
   } catch (err) {
     throw configThrew(err, configPath, "while loading", Object.keys(cache.inputs));
   } finally {
