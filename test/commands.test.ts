@@ -327,3 +327,37 @@ test("makes gc removes what no out-link reaches and keeps the closure of every o
   const clean = await runMakes(dir, ["verify"]);
   assert.equal(clean.code, 0, shown(clean));
 });
+
+test("one store shared by two projects (MAKES_STORE): each keeps its own out-links; gc keeps both until a project's directory is gone", async (t) => {
+  const store = await tempDir(t);
+  const env = { MAKES_STORE: store };
+  const project = (text: string): Promise<string> =>
+    makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/build": makeDerivation({ name: "build", builder: "echo ${text} > $out" }) } };`) });
+  const one = await project("one");
+  const two = await project("two");
+  const built = async (dir: string): Promise<string> => {
+    const r = await runMakes(dir, ["run", "/build"], { env });
+    assert.equal(r.code, 0, shown(r));
+    return stdoutLines(r)[0] ?? "";
+  };
+  const pathOne = await built(one);
+  const pathTwo = await built(two);
+  assert.notEqual(pathOne, pathTwo);
+  assert.equal(await readFile(pathOne, "utf8"), "one\n");
+
+  const gc = await runMakes(one, ["gc"], { env });
+  assert.equal(gc.code, 0, shown(gc));
+  assert.deepEqual(stdoutLines(gc), [], "gc from one project keeps the other project's output");
+  assert.ok(existsSync(pathOne) && existsSync(pathTwo));
+  for (const dir of [one, two]) {
+    const why = await runMakes(dir, ["why", "/build"], { env });
+    assert.equal(why.code, 0, shown(why));
+    assert.match(why.stdout + why.stderr, /is built and up to date/, `each project finds its own job's record:\n${shown(why)}`);
+  }
+
+  await rm(two, { recursive: true, force: true });
+  const gc2 = await runMakes(one, ["gc"], { env });
+  assert.equal(gc2.code, 0, shown(gc2));
+  assert.deepEqual(stdoutLines(gc2), [`removed ${pathTwo.split("/").pop() ?? ""}`], "a project that is gone roots nothing");
+  assert.ok(existsSync(pathOne));
+});

@@ -140,8 +140,15 @@ export async function checkStore(root: string, reference?: ReadonlyMap<string, s
     if (expected !== undefined && meta.contentDigest !== expected) problems.push(`${path} looks valid but differs from the uninterrupted build (${meta.contentDigest} ≠ ${expected})`);
   }
   const invalidPaths = (await listDir(layout.storeDir)).filter((e) => !valid.has(e.slice(0, 32)));
+  // Out-links: `out/<job>`, or `out/<namespace>/<job>` for a project whose store is outside it.
+  const outLinks: string[] = [];
   for (const name of await listDir(layout.outDir)) {
-    if (name.endsWith(".tmp")) continue;
+    const path = join(layout.outDir, name);
+    if ((await lstat(path)).isDirectory()) for (const inner of await listDir(path)) outLinks.push(join(name, inner));
+    else outLinks.push(name);
+  }
+  for (const name of outLinks) {
+    if (name.endsWith(".tmp") || name.endsWith("/.project")) continue;
     const link = join(layout.outDir, name);
     try {
       const target = resolve(dirname(link), await readlink(link));

@@ -32,7 +32,7 @@ export async function collectGarbage(store: Store, options: { keepSinceMs?: numb
     const meta = await store.readMeta(hash);
     for (const dep of [...(meta?.deps ?? []), ...(meta?.runtimeDeps ?? [])]) await visit(dep);
   };
-  for (const target of (await store.outLinks()).values()) await visit(target.slice(0, 32));
+  for (const target of (await store.outLinks({ prune: options.dryRun !== true })).values()) await visit(target.slice(0, 32));
   const now = Date.now();
   const removed: string[] = [];
   let freedBytes = 0;

@@ -13,7 +13,7 @@ export { StatCache, sha256File } from "./stat-cache.js";
 export { treeDigest, STORE_MTIME_SECONDS } from "./tree-digest.js";
 export type { TreeDigest } from "./tree-digest.js";
 export { Store, writeFileAtomic } from "./store.js";
-export { StoreLayout, encodeJob, decodeJob } from "./store-layout.js";
+export { StoreLayout, encodeJob, decodeJob, projectNamespace } from "./store-layout.js";
 export type { StoreMeta, JobRecord } from "./store-meta.js";
 export type { MakesEvent, NodeInfo, EventSink } from "./events.js";
 export { BuildGraph } from "./build-graph.js";

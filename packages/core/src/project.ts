@@ -12,6 +12,7 @@ import { selectJobs } from "./select-jobs.js";
 import { SourceListing, projectRelative } from "./source-listing.js";
 import { StatCache } from "./stat-cache.js";
 import { Store } from "./store.js";
+import { projectNamespace } from "./store-layout.js";
 
 export interface ProjectOptions {
   readonly cwd: string;
@@ -69,7 +70,8 @@ export class Project {
     const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
-    return new Project(loaded, jobs, new Store(storeDir));
+    const namespace = storeInProject ? "" : projectNamespace(projectDir);
+    return new Project(loaded, jobs, new Store(storeDir, { namespace, projectDir }));
   }
 
   get projectDir(): string {

@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { lstatSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
 import { access, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { StoreLayout } from "./store-layout.js";
+import { decodeJob, NAMESPACE_OWNER, StoreLayout } from "./store-layout.js";
 import type { JobRecord, StoreMeta } from "./store-meta.js";
 import { acquireLock } from "./store-lock.js";
 import { storeErrorFrom } from "./errors.js";
@@ -25,9 +25,15 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
 export class Store {
   readonly layout: StoreLayout;
 
-  constructor(readonly root: string) {
-    this.layout = new StoreLayout(root);
+  constructor(
+    readonly root: string,
+    options: { namespace?: string; projectDir?: string } = {},
+  ) {
+    this.layout = new StoreLayout(root, options.namespace);
+    this.#projectDir = options.projectDir;
   }
+
+  readonly #projectDir: string | undefined;
 
   async init(): Promise<void> {
     const l = this.layout;
@@ -149,6 +155,9 @@ export class Store {
     const tmp = `${link}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
       await mkdir(dirname(link), { recursive: true });
+      if (this.layout.namespace !== "" && this.#projectDir !== undefined && !existsSync(this.layout.namespaceOwner)) {
+        await writeFileAtomic(this.layout.namespaceOwner, this.#projectDir);
+      }
       await symlink(relative(dirname(link), target), tmp);
       await rename(tmp, link);
     } catch (err) {
@@ -167,24 +176,34 @@ export class Store {
     }
   }
 
-  /** Every out-link (job → store path name), the roots of `makes gc`. */
-  async outLinks(): Promise<Map<string, string>> {
+  /**
+   * Every out-link of every project using this store (`[namespace/]job` → store path name), the roots of
+   * `makes gc`. A namespace whose project directory is gone (moved or deleted) roots nothing any more, as
+   * Nix drops an auto root whose link has gone; with `prune`, its out-links and job records are removed.
+   */
+  async outLinks(options: { prune?: boolean } = {}): Promise<Map<string, string>> {
     const links = new Map<string, string>();
-    let names: string[] = [];
-    try {
-      names = await readdir(this.layout.outDir);
-    } catch {
-      return links;
-    }
-    for (const name of names) {
-      if (name.endsWith(".tmp")) continue;
-      try {
-        const target = await readlink(join(this.layout.outDir, name));
-        links.set(decodeURIComponent(name), target.split("/").pop() ?? "");
-      } catch {
-        // not a link: ignore
+    const visit = async (dir: string, prefix: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        if (entry.name.endsWith(".tmp") || entry.name === NAMESPACE_OWNER) continue;
+        const path = join(dir, entry.name);
+        if (entry.isSymbolicLink()) {
+          const target = await readlink(path).catch(() => undefined);
+          if (target !== undefined) links.set(`${prefix}${decodeJob(entry.name)}`, target.split("/").pop() ?? "");
+        } else if (entry.isDirectory() && prefix === "") {
+          const owner = await readFile(join(path, NAMESPACE_OWNER), "utf8").catch(() => undefined);
+          if (owner !== undefined && !existsSync(owner)) {
+            if (options.prune === true) {
+              await rm(join(this.layout.jobsDir, entry.name), { recursive: true, force: true });
+              await rm(path, { recursive: true, force: true });
+            }
+            continue;
+          }
+          await visit(path, `${entry.name}:`);
+        }
       }
-    }
+    };
+    await visit(this.layout.outDir, "");
     return links;
   }
 
