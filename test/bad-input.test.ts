@@ -276,3 +276,43 @@ test("a store that is a file (--store FILE, or a file named .makes): a clear mes
   assertCleanError(other, 1);
   assert.match(other.stderr, /the store must be a directory/);
 });
+
+test("an env value over 128 KiB (Linux's MAX_ARG_STRLEN): a configuration error naming the variable, its size and the limit", async (t) => {
+  for (const builder of ["makeDerivation", "makeScript"]) {
+    const call =
+      builder === "makeDerivation"
+        ? `makeDerivation({ name: "x", env: { BIG: "a".repeat(200000) }, builder: "mkdir $out" })`
+        : `makeScript({ name: "x", env: { BIG: "a".repeat(200000) }, entrypoint: "true" })`;
+    const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${call} } };`) }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, new RegExp(`${builder} "x": env\\.BIG is 200000 bytes long, over the 131072 bytes Linux allows one environment variable`), r.stderr);
+    assert.match(r.stderr, /write the value to a file .* and pass its path instead/);
+  }
+  // a thunk is called when the graph is walked: still a configuration error, before anything is built
+  const lazy = `makeDerivation({ name: "x", env: { BIG: () => "a".repeat(200000) }, builder: "mkdir $out" })`;
+  const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${lazy} } };`) }, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /env\.BIG is 200000 bytes long/);
+});
+
+test("a builder of 300 KB builds (it is passed to bash as a file, not as an argument)", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/big": makeDerivation({ name: "big", builder: ": ${"x".repeat(300_000)}\\nmkdir $out && echo ok > $out/file" }) } };`),
+  });
+  const r = await runMakes(dir, ["run", "/big"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.equal(await readFile(join(stdoutLines(r)[0] ?? "", "file"), "utf8"), "ok\n");
+});
+
+test("an environment too large in total: a one-line failure of the job (exit 1), not an internal error", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  const env = Object.fromEntries(Array.from({ length: 200 }, (_, i) => ["V" + i, "a".repeat(100000)]));\n  return { jobs: { "/huge": makeDerivation({ name: "huge", env, builder: "mkdir $out" }) } };`,
+    ),
+  });
+  const before = await storeSnapshot(layout);
+  const r = await runMakes(dir, ["--store", layout.root, "run", "/huge"]);
+  assertCleanError(r, 1);
+  assert.match(r.stderr, /\/huge: cannot start the builder: its environment is too large/);
+  assert.deepEqual(await storeSnapshot(layout), before);
+});

@@ -1,4 +1,5 @@
 import { ConfigError, isMakesNode, nodesIn, replaceTokens, type FingerprintContext, type MakesNode } from "@makes/core";
+import { checkEnvSize } from "./env-size.js";
 
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
@@ -18,7 +19,7 @@ export function envField(key: string): string {
  * `where` names the value in errors: a thunk runs after makes.ts was evaluated, so what it throws or
  * returns is checked here, as checkEnv checks the other values.
  */
-export function envText(value: EnvValue, where = "an env value"): string {
+export function envText(value: EnvValue, where = "an env value", key?: string): string {
   let resolved: unknown = value;
   if (typeof value === "function") {
     try {
@@ -30,6 +31,7 @@ export function envText(value: EnvValue, where = "an env value"): string {
   if (isMakesNode(resolved)) return resolved.toString();
   if (typeof resolved === "string") {
     if (resolved.includes("\0")) throw new ConfigError("bad-argument", `${where} contains a NUL byte, which no environment variable can hold`);
+    if (key !== undefined) checkEnvSize(where, key, resolved);
     return resolved;
   }
   if ((typeof resolved === "number" && Number.isFinite(resolved)) || typeof resolved === "boolean") return String(resolved);
@@ -84,6 +86,7 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
     if (typeof value === "string" && value.includes("\0")) {
       throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} contains a NUL byte, which no environment variable can hold`);
     }
+    if (typeof value === "string") checkEnvSize(`${builder} "${name}": ${envField(key)}`, key, value);
     out[key] = value as EnvValue;
   }
   return out;
