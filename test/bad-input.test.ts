@@ -316,3 +316,17 @@ test("an environment too large in total: a one-line failure of the job (exit 1),
   assert.match(r.stderr, /\/huge: cannot start the builder: its environment is too large/);
   assert.deepEqual(await storeSnapshot(layout), before);
 });
+
+test("an image architecture or os that is not Go's name (x86_64, aarch64, macos): exit 2 with the name to use", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`architecture: "x86_64"`, /architecture must be a Go GOARCH name \(amd64, .*\), got "x86_64"; use "amd64"/],
+    [`architecture: "aarch64"`, /got "aarch64"; use "arm64"/],
+    [`os: "macos"`, /os must be a Go GOOS name \(linux, .*\), got "macos"; use "darwin"/],
+  ];
+  for (const [option, message] of cases) {
+    const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeContainerImage }: MakesArgs) => ({ jobs: { "/img": makeContainerImage({ ${option} }) } });\n`;
+    const r = await runBroken(t, { "makes.ts": source }, ["run", "/img"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${option}\n${r.stderr}`);
+  }
+});

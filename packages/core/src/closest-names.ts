@@ -30,3 +30,21 @@ export function closestNames(wanted: string, names: Iterable<string>, count = 3)
     .slice(0, count)
     .map((x) => x.name);
 }
+
+/**
+ * The one name close enough to `wanted` to be what was meant (a typo, another case), for "did you mean"
+ * in messages about keys and fixed words: at most a third of its length in edits (at least one), so that
+ * `lib` does not suggest `bin`. Undefined when none is that close.
+ */
+export function closestName(wanted: string, names: Iterable<string>): string | undefined {
+  const w = wanted.toLowerCase();
+  const limit = Math.max(1, Math.ceil(w.length / 3));
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    // the distance is at least the difference in length: a huge value costs nothing
+    if (Math.abs(name.length - w.length) > limit) continue;
+    const d = distance(w, name.toLowerCase());
+    if (d <= limit && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}

@@ -89,3 +89,21 @@ test("name and tag must be valid for a docker reference", () => {
   rejects({ tag: "has space" }, /tag must be/);
   rejects({ architecture: "x86 64" }, /architecture must be a Go GOARCH name/);
 });
+
+test("architecture and os are Go's names; an alias gets the Go name to use instead", () => {
+  assert.equal(ok({ architecture: "arm64", os: "linux" }).architecture, "arm64");
+  assert.equal(ok({ architecture: "386", os: "windows" }).os, "windows");
+  const aliases: [string, string][] = [
+    ["x86_64", "amd64"], ["x64", "amd64"], ["X86_64", "amd64"], ["aarch64", "arm64"], ["i386", "386"], ["i686", "386"], ["ia32", "386"],
+    ["armhf", "arm"], ["armv7l", "arm"], ["ppc64el", "ppc64le"], ["AMD64", "amd64"], ["amd46", "amd64"],
+  ];
+  for (const [alias, goName] of aliases) {
+    rejects({ architecture: alias }, new RegExp(`architecture must be a Go GOARCH name \\(amd64, arm64, arm, 386, .*\\), got "${alias}"; use "${goName}"$`));
+  }
+  rejects({ architecture: "sparc" }, /architecture must be a Go GOARCH name \(.*\), got "sparc"$/);
+  rejects({ architecture: 64 }, /architecture must be a Go GOARCH name \(.*\), got the number 64$/);
+  rejects({ os: "Linux" }, /os must be a Go GOOS name \(linux, windows, darwin, .*\), got "Linux"; use "linux"$/);
+  rejects({ os: "macos" }, /os must be a Go GOOS name .*, got "macos"; use "darwin"$/);
+  rejects({ os: "win32" }, /got "win32"; use "windows"$/);
+  rejects({ os: "linux-gnu" }, /os must be a Go GOOS name/);
+});

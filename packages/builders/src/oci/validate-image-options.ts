@@ -1,4 +1,5 @@
 import { ConfigError } from "@makes/core";
+import { GOARCH_NAMES, GOOS_NAMES, suggestGoName } from "./go-platform-names.js";
 import { goArch, goOs } from "./host-platform.js";
 import { IMAGE_CONFIG_KEYS, type ImageConfig, type ImageOptions } from "./image-options.js";
 
@@ -32,8 +33,8 @@ export function validateImageOptions(
   defaults: ImageOptionDefaults,
   env: { SOURCE_DATE_EPOCH?: string | undefined },
 ): ImageOptions {
-  const fail: Fail = (field, form, value) => {
-    throw new ConfigError("bad-argument", `makeContainerImage (${defaults.jobLabel}): ${field} must be ${form}, got ${describe(value)}`);
+  const fail: Fail = (field, form, value, hint = "") => {
+    throw new ConfigError("bad-argument", `makeContainerImage (${defaults.jobLabel}): ${field} must be ${form}, got ${describe(value)}${hint}`);
   };
 
   const maxLayers = raw["maxLayers"] ?? DEFAULT_MAX_LAYERS;
@@ -49,14 +50,8 @@ export function validateImageOptions(
   if (typeof tag !== "string" || !TAG.test(tag)) {
     fail("tag", "a tag of 1 to 128 characters [A-Za-z0-9_.-] not starting with \".\" or \"-\"", shown(tag));
   }
-  const architecture = raw["architecture"] ?? goArch();
-  if (typeof architecture !== "string" || !/^[a-z0-9_]+$/.test(architecture)) {
-    fail("architecture", "a Go GOARCH name such as \"amd64\" or \"arm64\"", shown(architecture));
-  }
-  const os = raw["os"] ?? goOs();
-  if (typeof os !== "string" || !/^[a-z0-9_]+$/.test(os)) {
-    fail("os", "a Go GOOS name such as \"linux\"", shown(os));
-  }
+  const architecture = platformName(raw["architecture"], goArch(), "architecture", "a Go GOARCH name", GOARCH_NAMES, fail);
+  const os = platformName(raw["os"], goOs(), "os", "a Go GOOS name", GOOS_NAMES, fail);
 
   let created = raw["created"];
   if (created === undefined) {
@@ -77,13 +72,29 @@ export function validateImageOptions(
     config,
     name: name as string,
     tag: tag as string,
-    architecture: architecture as string,
-    os: os as string,
+    architecture,
+    os,
     created: created as string,
   };
 }
 
-type Fail = (field: string, form: string, value: unknown) => never;
+/** Throws the one-line error for `field`; `hint` (what to write instead) goes after the value. */
+type Fail = (field: string, form: string, value: unknown, hint?: string) => never;
+
+/** `architecture` or `os`: one of Go's names, which is what Docker and registries match platforms by. */
+function platformName(value: unknown, host: string, field: "architecture" | "os", form: string, names: readonly string[], fail: Fail): string {
+  const listed = `${form} (${names.join(", ")})`;
+  if (value === undefined) {
+    if (!names.includes(host)) fail(field, listed, new Shown(`nothing, and this host's ${JSON.stringify(host)} is not one`), `; set ${field} explicitly`);
+    return host;
+  }
+  if (typeof value !== "string") return fail(field, listed, value);
+  if (!names.includes(value)) {
+    const suggestion = suggestGoName(value, field);
+    fail(field, listed, shown(value), suggestion === undefined ? undefined : `; use ${JSON.stringify(suggestion)}`);
+  }
+  return value;
+}
 
 function validateConfig(raw: unknown, fail: Fail): ImageConfig {
   if (raw === undefined || raw === null) return {};
