@@ -330,3 +330,25 @@ test("an image architecture or os that is not Go's name (x86_64, aarch64, macos)
     assert.match(r.stderr, message, `${option}\n${r.stderr}`);
   }
 });
+
+test("an unknown option key (inputs.debian.package keepdocs, searchPaths.lib): exit 2 naming it, with the closest valid key", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`inputs.debian.package("coreutils", { keepdocs: true } as any)`, /inputs\.debian\.package\("coreutils"\): unknown option "keepdocs" \(did you mean "keepDocs"\?\); the options are keepDocs, exclude/],
+    [`makeDerivation({ name: "x", builder: "mkdir $out", searchPaths: { lib: [] } } as any)`, /makeDerivation "x": searchPaths: unknown key "lib"; the only key is bin/],
+    [`makeScript({ name: "x", entrypoint: "true", searchPaths: { lib: [] } } as any)`, /makeScript "x": searchPaths: unknown key "lib"; the only key is bin/],
+  ];
+  for (const [call, message] of cases) {
+    const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ inputs, makeDerivation, makeScript }: MakesArgs) => ({ jobs: { "/x": ${call} } });\n`;
+    const r = await runBroken(t, { "makes.ts": source }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${call}\n${r.stderr}`);
+    assert.match(r.stderr, /makes\.ts:\d+:\d+/, "points at the call in makes.ts");
+  }
+});
+
+test("exclude naming a package that is not a dependency: exit 2, one line, nothing built", { skip: !existsSync("/var/lib/dpkg/info/coreutils.list") && "coreutils is not installed with dpkg here" }, async (t) => {
+  const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ inputs, makeContainerImage }: MakesArgs) => ({ jobs: { "/x": makeContainerImage({ layers: [inputs.debian.package("coreutils", { exclude: ["libc"] })] }) } });\n`;
+  const r = await runBroken(t, { "makes.ts": source }, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /inputs\.debian\.coreutils: exclude: "libc" is not a dependency of "coreutils" \(did you mean "libc6"\?\) \(its dependencies are .*libc6.*\); fix the name or remove it from exclude/);
+});

@@ -1,6 +1,7 @@
 import { ConfigError, isMakesNode, nodesIn, sanitiseName, type MakesNode } from "@makes/core";
 import { ImageNode } from "./image-node.js";
-import { checkObject, quoted } from "./node-values.js";
+import { checkKnownKeys } from "./check-known-keys.js";
+import { checkObject } from "./node-values.js";
 import type { ImageConfig } from "./oci/image-options.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
@@ -30,9 +31,7 @@ const KNOWN = ["layers", "maxLayers", "config", "name", "tag", "fromImage", "fro
 /** Every field is checked here, while makes.ts is evaluated: a wrong type fails before anything is built. */
 export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
   const raw = checkObject("makeContainerImage", args);
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN.includes(key)) throw new ConfigError("bad-argument", `makeContainerImage: unknown argument ${quoted(key)}; the arguments are ${KNOWN.join(", ")}`);
-  }
+  checkKnownKeys("makeContainerImage", "argument", raw, KNOWN);
   const layers = raw.layers ?? [];
   if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${typeof layers}`);
   for (const [i, layer] of layers.entries()) {

@@ -1,13 +1,11 @@
 import { ConfigError, isMakesNode, nodesIn, replaceTokens, type FingerprintContext, type MakesNode } from "@makes/core";
+import { checkKnownKeys } from "./check-known-keys.js";
 import { checkEnvSize } from "./env-size.js";
+import { quoted } from "./quoted.js";
 
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
 
-/** A user's value in a one-line message: quoted and escaped (a newline shows as \n), at most `max` characters. */
-export function quoted(value: string, max = 80): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
-}
 
 /** `env.KEY` for messages, a long key cut short (a valid identifier has no newline, but may be 1 MB long). */
 export function envField(key: string): string {
@@ -103,9 +101,11 @@ export function checkText(builder: string, name: string, field: string, value: u
 export function checkSearchPaths(builder: string, name: string, value: unknown): MakesNode[] {
   if (value === undefined) return [];
   const bin = (value as { bin?: unknown } | null)?.bin;
-  if (value === null || typeof value !== "object" || (bin !== undefined && !Array.isArray(bin))) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || isMakesNode(value) || (bin !== undefined && !Array.isArray(bin))) {
     throw new ConfigError("bad-argument", `${builder} "${name}": \`searchPaths\` must be { bin: [node, ...] }`);
   }
+  // Only bin: Nix's other search paths (lib, pythonPackages, …) would need variables makes does not set.
+  checkKnownKeys(`${builder} "${name}": searchPaths`, "key", value, ["bin"]);
   const nodes = (bin ?? []) as unknown[];
   for (const [i, n] of nodes.entries()) {
     if (!isMakesNode(n)) throw new ConfigError("bad-argument", `${builder} "${name}": searchPaths.bin[${i}] must be a node (a package or derivation)`);

@@ -107,3 +107,9 @@ test("architecture and os are Go's names; an alias gets the Go name to use inste
   rejects({ os: "win32" }, /got "win32"; use "windows"$/);
   rejects({ os: "linux-gnu" }, /os must be a Go GOOS name/);
 });
+
+test("an unknown config field with a near known one suggests it", () => {
+  rejects({ config: { Entrypoints: ["/bin/sh"] } }, /, got an unknown field; did you mean config\.Entrypoint\?$/);
+  rejects({ config: { env: ["A=1"] } }, /config\.env must be one of the known fields .*; did you mean config\.Env\?$/);
+  rejects({ config: { Healthcheck: {} } }, /config\.Healthcheck must be one of the known fields \(.*\), got an unknown field$/);
+});

@@ -1,4 +1,4 @@
-import { ConfigError } from "@makes/core";
+import { closestName, ConfigError } from "@makes/core";
 import { GOARCH_NAMES, GOOS_NAMES, suggestGoName } from "./go-platform-names.js";
 import { goArch, goOs } from "./host-platform.js";
 import { IMAGE_CONFIG_KEYS, type ImageConfig, type ImageOptions } from "./image-options.js";
@@ -102,7 +102,8 @@ function validateConfig(raw: unknown, fail: Fail): ImageConfig {
   const known: readonly string[] = IMAGE_CONFIG_KEYS;
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {
-      fail(`config${member(key)}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
+      const near = closestName(key, known);
+      fail(`config${member(key)}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"), near === undefined ? undefined : `; did you mean config.${near}?`);
     }
   }
   const config: ImageConfig = {};
