@@ -1,7 +1,7 @@
 import { ConfigError, type MakesNode } from "@makes/core";
 import { checkKnownKeys } from "./check-known-keys.js";
 import { debianPackage, type DebianOptions } from "./debian-package-node.js";
-import { quoted } from "./quoted.js";
+import { describeValue } from "./quoted.js";
 
 /** One node per (package, options) for the whole evaluation, so `inputs.debian.x` twice is one node. */
 const memo = new Map<string, MakesNode>();
@@ -17,7 +17,7 @@ function packageNode(name: string, options: DebianOptions = {}): MakesNode {
   }
   checkKnownKeys(`inputs.debian.package("${name}")`, "option", options, ["keepDocs", "exclude"]);
   if (options.keepDocs !== undefined && typeof options.keepDocs !== "boolean") {
-    throw new ConfigError("bad-argument", `inputs.debian.package("${name}"): keepDocs must be true or false, got ${typeof options.keepDocs === "string" ? quoted(options.keepDocs) : typeof options.keepDocs}`);
+    throw new ConfigError("bad-argument", `inputs.debian.package("${name}"): keepDocs must be true or false, got ${describeValue(options.keepDocs)}`);
   }
   const exclude = options.exclude ?? [];
   // [...x]: a hole of a sparse array is undefined there, where `every` would skip it

@@ -2,6 +2,7 @@ import { ConfigError, isMakesNode, nodesIn, sanitiseName, type MakesNode } from 
 import { ImageNode } from "./image-node.js";
 import { checkKnownKeys } from "./check-known-keys.js";
 import { checkObject } from "./node-values.js";
+import { describeValue } from "./quoted.js";
 import type { ImageConfig } from "./oci/image-options.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
@@ -33,10 +34,10 @@ export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
   const raw = checkObject("makeContainerImage", args);
   checkKnownKeys("makeContainerImage", "argument", raw, KNOWN);
   const layers = raw.layers ?? [];
-  if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${typeof layers}`);
+  if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${describeValue(layers)}`);
   for (const [i, layer] of layers.entries()) {
     if (!isMakesNode(layer)) {
-      throw new ConfigError("bad-argument", `makeContainerImage: layers[${i}] must be a package (a node such as inputs.debian.coreutils or a makeDerivation), got ${layer === null ? "null" : typeof layer}`);
+      throw new ConfigError("bad-argument", `makeContainerImage: layers[${i}] must be a package (a node such as inputs.debian.coreutils or a makeDerivation), got ${describeValue(layer)}`);
     }
   }
   const optionFields: Record<string, unknown> = {};
@@ -50,7 +51,7 @@ export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
     );
   }
   const fromImageTag = raw.fromImageTag;
-  if (fromImageTag !== undefined && typeof fromImageTag !== "string") throw new ConfigError("bad-argument", "makeContainerImage: fromImageTag must be a string");
+  if (fromImageTag !== undefined && typeof fromImageTag !== "string") throw new ConfigError("bad-argument", `makeContainerImage: fromImageTag must be a string (the ref name of one image of the base), got ${describeValue(fromImageTag)}`);
   const storeName = typeof raw.name === "string" ? sanitiseName(raw.name.replace(/\//g, "-")) : "image";
   return new ImageNode({ layers: layers as MakesNode[], raw: optionFields, fromImage: fromImage as MakesNode | string | undefined, fromImageTag }, storeName);
 }

@@ -1,7 +1,7 @@
 import { ConfigError, isMakesNode, nodesIn, replaceTokens, type FingerprintContext, type MakesNode } from "@makes/core";
 import { checkKnownKeys } from "./check-known-keys.js";
 import { checkEnvSize } from "./env-size.js";
-import { quoted } from "./quoted.js";
+import { describeValue, quoted } from "./quoted.js";
 
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
@@ -79,7 +79,7 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
     }
     const ok = ["string", "number", "boolean", "function"].includes(typeof value) || isMakesNode(value);
     if (!ok || (typeof value === "number" && !Number.isFinite(value))) {
-      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} must be a string, number, boolean or node; got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} must be a string, number, boolean or node; got ${describeValue(value)}`);
     }
     if (typeof value === "string" && value.includes("\0")) {
       throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} contains a NUL byte, which no environment variable can hold`);
@@ -92,7 +92,7 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
 
 export function checkText(builder: string, name: string, field: string, value: unknown): string {
   if (typeof value !== "string") {
-    throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` must be a string of bash; got ${value === undefined ? "nothing" : typeof value}`);
+    throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` must be a string of bash; got ${describeValue(value)}`);
   }
   if (value.includes("\0")) throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` contains a NUL byte`);
   return value;

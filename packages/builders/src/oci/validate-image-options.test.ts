@@ -55,7 +55,8 @@ test("config.Env as a string, ExposedPorts as an array, Entrypoint as a string: 
   rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]/);
   rejects({ config: { Entrypoint: "/bin/sh" } }, /config\.Entrypoint must be an array of strings.*got a string$/);
   rejects({ config: { Cmd: ["ls", 3] } }, /config\.Cmd must be an array of strings.*got the number 3 at index 1$/);
-  rejects({ config: { Labels: { a: 1 } } }, /config\.Labels must be an object of strings to strings/);
+  rejects({ config: { Labels: { a: 1 } } }, /config\.Labels\.a must be a string \(label values are strings; .*\), got the number 1$/);
+  rejects({ config: { Labels: ["a=1"] } }, /config\.Labels must be an object of strings to strings.*, got an array$/);
   rejects({ config: { WorkingDir: 5 } }, /config\.WorkingDir must be a non-empty string/);
   rejects({ config: { Volumes: ["/data"] } }, /config\.Volumes must be an object/);
   rejects({ config: "x" }, /config must be an object/);
@@ -112,4 +113,23 @@ test("an unknown config field with a near known one suggests it", () => {
   rejects({ config: { Entrypoints: ["/bin/sh"] } }, /, got an unknown field; did you mean config\.Entrypoint\?$/);
   rejects({ config: { env: ["A=1"] } }, /config\.env must be one of the known fields .*; did you mean config\.Env\?$/);
   rejects({ config: { Healthcheck: {} } }, /config\.Healthcheck must be one of the known fields \(.*\), got an unknown field$/);
+});
+
+test("messages name what is wrong: the offending entry, an empty string as empty, the accepted forms", () => {
+  rejects({ config: { Labels: { ok: "v", "org.x": true } } }, /config\.Labels\["org\.x"\] must be a string .*, got the boolean true$/);
+  rejects({ config: { User: "" } }, /config\.User must be a non-empty string in one of the forms user, uid, user:group or uid:gid, got an empty string$/);
+  rejects({ config: { User: "a:b:c" } }, /config\.User must be .* user:group or uid:gid, got "a:b:c"$/);
+  rejects({ config: { User: 7 } }, /config\.User must be .*, got the number 7$/);
+  rejects({ config: { WorkingDir: "" } }, /config\.WorkingDir must be a non-empty string: an absolute path such as "\/srv", got an empty string$/);
+  rejects({ config: { WorkingDir: "srv" } }, /config\.WorkingDir must be .*an absolute path.*, got "srv"$/);
+  rejects({ config: { StopSignal: "" } }, /config\.StopSignal must be a signal name like "SIGTERM" or a number, got an empty string$/);
+  rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]: the key must be a port: PORT, PORT\/tcp, PORT\/udp or PORT\/sctp with PORT from 1 to 65535, got "80\/xyz"$/);
+  rejects({ config: { ExposedPorts: { "80/tcp": { a: 1 } } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got an object with the field "a"$/);
+  rejects({ config: { ExposedPorts: { "80/tcp": true } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got the boolean true$/);
+  rejects({ config: { Volumes: { data: {} } } }, /config\.Volumes\["data"\]: the key must be an absolute path such as "\/data", got "data"$/);
+  rejects({ maxLayers: "3" }, /maxLayers must be a positive integer, got "3"$/);
+  rejects({ name: "Example/App" }, /got "Example\/App"; use "example\/app"$/);
+  rejects({ name: "a".repeat(300) }, /; it has 300 characters, at most 255 are allowed$/);
+  rejects({ name: "" }, /name must be .*, got an empty string$/);
+  assert.equal(validateImageOptions({ os: "windows", architecture: "amd64", config: { WorkingDir: "C:\\app" } }, defaults, {}).config.WorkingDir, "C:\\app");
 });
