@@ -352,3 +352,23 @@ test("exclude naming a package that is not a dependency: exit 2, one line, nothi
   assertCleanError(r, 2);
   assert.match(r.stderr, /inputs\.debian\.coreutils: exclude: "libc" is not a dependency of "coreutils" \(did you mean "libc6"\?\) \(its dependencies are .*libc6.*\); fix the name or remove it from exclude/);
 });
+
+test("misleading messages fixed: a non-string label, an empty User, projectPath of a symlink", async (t) => {
+  const image = (config: string) =>
+    `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeContainerImage }: MakesArgs) => ({ jobs: { "/img": makeContainerImage({ config: ${config} } as any) } });\n`;
+  const labels = await runBroken(t, { "makes.ts": image(`{ Labels: { a: 1 } }`) }, ["run", "/img"]);
+  assertCleanError(labels, 2);
+  assert.match(labels.stderr, /config\.Labels\.a must be a string \(label values are strings; .*\), got the number 1/);
+  const user = await runBroken(t, { "makes.ts": image(`{ User: "" }`) }, ["run", "/img"]);
+  assertCleanError(user, 2);
+  assert.match(user.stderr, /config\.User must be a non-empty string in one of the forms user, uid, user:group or uid:gid, got an empty string/);
+
+  const files = {
+    "makes.ts": makesTs(`  return { jobs: { "/x": makeDerivation({ name: "x", env: { src: projectPath("/x") }, builder: "cp -r $src $out" }) } };`),
+    "real/file.txt": "content\n",
+    x: { symlink: "real" },
+  };
+  const r = await runBroken(t, files, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /projectPath\("\/x"\): \S+ is a symlink \(to "real"\), not a directory; .*: name the real directory instead: projectPath\("\/real"\)/);
+});
