@@ -302,3 +302,99 @@ test("a store that is a file (--store FILE, or a file named .makes): a clear mes
   assertCleanError(other, 1);
   assert.match(other.stderr, /the store must be a directory/);
 });
+
+test("an env value over 128 KiB (Linux's MAX_ARG_STRLEN): a configuration error naming the variable, its size and the limit", async (t) => {
+  for (const builder of ["makeDerivation", "makeScript"]) {
+    const call =
+      builder === "makeDerivation"
+        ? `makeDerivation({ name: "x", env: { BIG: "a".repeat(200000) }, builder: "mkdir $out" })`
+        : `makeScript({ name: "x", env: { BIG: "a".repeat(200000) }, entrypoint: "true" })`;
+    const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${call} } };`) }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, new RegExp(`${builder} "x": env\\.BIG is 200000 bytes long, over the 131072 bytes Linux allows one environment variable`), r.stderr);
+    assert.match(r.stderr, /write the value to a file .* and pass its path instead/);
+  }
+  // a thunk is called when the graph is walked: still a configuration error, before anything is built
+  const lazy = `makeDerivation({ name: "x", env: { BIG: () => "a".repeat(200000) }, builder: "mkdir $out" })`;
+  const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${lazy} } };`) }, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /env\.BIG is 200000 bytes long/);
+});
+
+test("a builder of 300 KB builds (it is passed to bash as a file, not as an argument)", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/big": makeDerivation({ name: "big", builder: ": ${"x".repeat(300_000)}\\nmkdir $out && echo ok > $out/file" }) } };`),
+  });
+  const r = await runMakes(dir, ["run", "/big"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.equal(await readFile(join(stdoutLines(r)[0] ?? "", "file"), "utf8"), "ok\n");
+});
+
+test("an environment too large in total: a one-line failure of the job (exit 1), not an internal error", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  const env = Object.fromEntries(Array.from({ length: 200 }, (_, i) => ["V" + i, "a".repeat(100000)]));\n  return { jobs: { "/huge": makeDerivation({ name: "huge", env, builder: "mkdir $out" }) } };`,
+    ),
+  });
+  const before = await storeSnapshot(layout);
+  const r = await runMakes(dir, ["--store", layout.root, "run", "/huge"]);
+  assertCleanError(r, 1);
+  assert.match(r.stderr, /\/huge: cannot start the builder: its environment is too large/);
+  assert.deepEqual(await storeSnapshot(layout), before);
+});
+
+test("an image architecture or os that is not Go's name (x86_64, aarch64, macos): exit 2 with the name to use", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`architecture: "x86_64"`, /architecture must be a Go GOARCH name \(amd64, .*\), got "x86_64"; use "amd64"/],
+    [`architecture: "aarch64"`, /got "aarch64"; use "arm64"/],
+    [`os: "macos"`, /os must be a Go GOOS name \(linux, .*\), got "macos"; use "darwin"/],
+  ];
+  for (const [option, message] of cases) {
+    const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeContainerImage }: MakesArgs) => ({ jobs: { "/img": makeContainerImage({ ${option} }) } });\n`;
+    const r = await runBroken(t, { "makes.ts": source }, ["run", "/img"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${option}\n${r.stderr}`);
+  }
+});
+
+test("an unknown option key (inputs.debian.package keepdocs, searchPaths.lib): exit 2 naming it, with the closest valid key", async (t) => {
+  const cases: Array<[string, RegExp]> = [
+    [`inputs.debian.package("coreutils", { keepdocs: true } as any)`, /inputs\.debian\.package\("coreutils"\): unknown option "keepdocs" \(did you mean "keepDocs"\?\); the options are keepDocs, exclude/],
+    [`makeDerivation({ name: "x", builder: "mkdir $out", searchPaths: { lib: [] } } as any)`, /makeDerivation "x": searchPaths: unknown key "lib"; the only key is bin/],
+    [`makeScript({ name: "x", entrypoint: "true", searchPaths: { lib: [] } } as any)`, /makeScript "x": searchPaths: unknown key "lib"; the only key is bin/],
+  ];
+  for (const [call, message] of cases) {
+    const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ inputs, makeDerivation, makeScript }: MakesArgs) => ({ jobs: { "/x": ${call} } });\n`;
+    const r = await runBroken(t, { "makes.ts": source }, ["run", "/x"]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, `${call}\n${r.stderr}`);
+    assert.match(r.stderr, /makes\.ts:\d+:\d+/, "points at the call in makes.ts");
+  }
+});
+
+test("exclude naming a package that is not a dependency: exit 2, one line, nothing built", { skip: !existsSync("/var/lib/dpkg/info/coreutils.list") && "coreutils is not installed with dpkg here" }, async (t) => {
+  const source = `import type { MakesArgs } from "@makes/core";\n\nexport default ({ inputs, makeContainerImage }: MakesArgs) => ({ jobs: { "/x": makeContainerImage({ layers: [inputs.debian.package("coreutils", { exclude: ["libc"] })] }) } });\n`;
+  const r = await runBroken(t, { "makes.ts": source }, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /inputs\.debian\.coreutils: exclude: "libc" is not a dependency of "coreutils" \(did you mean "libc6"\?\) \(its dependencies are .*libc6.*\); fix the name or remove it from exclude/);
+});
+
+test("misleading messages fixed: a non-string label, an empty User, projectPath of a symlink", async (t) => {
+  const image = (config: string) =>
+    `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeContainerImage }: MakesArgs) => ({ jobs: { "/img": makeContainerImage({ config: ${config} } as any) } });\n`;
+  const labels = await runBroken(t, { "makes.ts": image(`{ Labels: { a: 1 } }`) }, ["run", "/img"]);
+  assertCleanError(labels, 2);
+  assert.match(labels.stderr, /config\.Labels\.a must be a string \(label values are strings; .*\), got the number 1/);
+  const user = await runBroken(t, { "makes.ts": image(`{ User: "" }`) }, ["run", "/img"]);
+  assertCleanError(user, 2);
+  assert.match(user.stderr, /config\.User must be a non-empty string in one of the forms user, uid, user:group or uid:gid, got an empty string/);
+
+  const files = {
+    "makes.ts": makesTs(`  return { jobs: { "/x": makeDerivation({ name: "x", env: { src: projectPath("/x") }, builder: "cp -r $src $out" }) } };`),
+    "real/file.txt": "content\n",
+    x: { symlink: "real" },
+  };
+  const r = await runBroken(t, files, ["run", "/x"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /projectPath\("\/x"\): \S+ is a symlink \(to "real"\), not a directory; .*: name the real directory instead: projectPath\("\/real"\)/);
+});

@@ -1,5 +1,7 @@
 import { ConfigError, type MakesNode } from "@makes/core";
+import { checkKnownKeys } from "./check-known-keys.js";
 import { debianPackage, type DebianOptions } from "./debian-package-node.js";
+import { describeValue } from "./quoted.js";
 
 /** One node per (package, options) for the whole evaluation, so `inputs.debian.x` twice is one node. */
 const memo = new Map<string, MakesNode>();
@@ -10,7 +12,13 @@ function packageNode(name: string, options: DebianOptions = {}): MakesNode {
     const shown = typeof name === "string" ? JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name) : name === null ? "null" : typeof name;
     throw new ConfigError("bad-argument", `inputs.debian.package(${shown}): a Debian package name is lowercase letters, digits and + . - (for example "coreutils")`);
   }
-  if (options === null || typeof options !== "object") throw new ConfigError("bad-argument", `inputs.debian.package("${name}", options): options must be { keepDocs?, exclude? }`);
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new ConfigError("bad-argument", `inputs.debian.package("${name}", options): options must be { keepDocs?, exclude? }`);
+  }
+  checkKnownKeys(`inputs.debian.package("${name}")`, "option", options, ["keepDocs", "exclude"]);
+  if (options.keepDocs !== undefined && typeof options.keepDocs !== "boolean") {
+    throw new ConfigError("bad-argument", `inputs.debian.package("${name}"): keepDocs must be true or false, got ${describeValue(options.keepDocs)}`);
+  }
   const exclude = options.exclude ?? [];
   // [...x]: a hole of a sparse array is undefined there, where `every` would skip it
   if (!Array.isArray(exclude) || ![...exclude].every((e) => typeof e === "string")) {

@@ -24,7 +24,7 @@ export class DerivationNode extends MakesNode {
 
   /** Env values with their thunks called (lazily: a forward reference resolves when the graph is walked). */
   envTexts(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`)]));
+    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`, k)]));
   }
 
   /** A derivation's output is copied rather than rebuilt when its inputs are the same by content. */

@@ -1,6 +1,8 @@
 import { ConfigError, isMakesNode, nodesIn, sanitiseName, type MakesNode } from "@makes/core";
 import { ImageNode } from "./image-node.js";
-import { checkObject, quoted } from "./node-values.js";
+import { checkKnownKeys } from "./check-known-keys.js";
+import { checkObject } from "./node-values.js";
+import { describeValue } from "./quoted.js";
 import type { ImageConfig } from "./oci/image-options.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
@@ -30,14 +32,12 @@ const KNOWN = ["layers", "maxLayers", "config", "name", "tag", "fromImage", "fro
 /** Every field is checked here, while makes.ts is evaluated: a wrong type fails before anything is built. */
 export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
   const raw = checkObject("makeContainerImage", args);
-  for (const key of Object.keys(raw)) {
-    if (!KNOWN.includes(key)) throw new ConfigError("bad-argument", `makeContainerImage: unknown argument ${quoted(key)}; the arguments are ${KNOWN.join(", ")}`);
-  }
+  checkKnownKeys("makeContainerImage", "argument", raw, KNOWN);
   const layers = raw.layers ?? [];
-  if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${typeof layers}`);
+  if (!Array.isArray(layers)) throw new ConfigError("bad-argument", `makeContainerImage: layers must be an array of packages (nodes), got ${describeValue(layers)}`);
   for (const [i, layer] of layers.entries()) {
     if (!isMakesNode(layer)) {
-      throw new ConfigError("bad-argument", `makeContainerImage: layers[${i}] must be a package (a node such as inputs.debian.coreutils or a makeDerivation), got ${layer === null ? "null" : typeof layer}`);
+      throw new ConfigError("bad-argument", `makeContainerImage: layers[${i}] must be a package (a node such as inputs.debian.coreutils or a makeDerivation), got ${describeValue(layer)}`);
     }
   }
   const optionFields: Record<string, unknown> = {};
@@ -51,7 +51,7 @@ export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
     );
   }
   const fromImageTag = raw.fromImageTag;
-  if (fromImageTag !== undefined && typeof fromImageTag !== "string") throw new ConfigError("bad-argument", "makeContainerImage: fromImageTag must be a string");
+  if (fromImageTag !== undefined && typeof fromImageTag !== "string") throw new ConfigError("bad-argument", `makeContainerImage: fromImageTag must be a string (the ref name of one image of the base), got ${describeValue(fromImageTag)}`);
   const storeName = typeof raw.name === "string" ? sanitiseName(raw.name.replace(/\//g, "-")) : "image";
   return new ImageNode({ layers: layers as MakesNode[], raw: optionFields, fromImage: fromImage as MakesNode | string | undefined, fromImageTag }, storeName);
 }

@@ -1,6 +1,7 @@
 import { ConfigError, isMakesNode, type MakesNode } from "@makes/core";
 import { DerivationNode } from "./derivation-node.js";
-import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, quoted, type EnvValue } from "./node-values.js";
+import { checkKnownKeys } from "./check-known-keys.js";
+import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, type EnvValue } from "./node-values.js";
 
 export interface DerivationArgs {
   /** The store name: letters, digits and `+._?=-`. */
@@ -18,10 +19,7 @@ export interface DerivationArgs {
 export function makeDerivation(args: DerivationArgs): DerivationNode {
   const raw = checkObject("makeDerivation", args);
   const name = checkName("makeDerivation", raw.name);
-  const known = new Set(["name", "builder", "env", "searchPaths", "outputHash", "runtimeDeps"]);
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ConfigError("bad-argument", `makeDerivation "${name}": unknown argument ${quoted(key)}; the arguments are ${[...known].join(", ")}`);
-  }
+  checkKnownKeys(`makeDerivation "${name}"`, "argument", raw, ["name", "builder", "env", "searchPaths", "outputHash", "runtimeDeps"]);
   const outputHash = raw.outputHash;
   if (outputHash !== undefined && (typeof outputHash !== "string" || !/^[0-9a-fA-F]{64}$/.test(outputHash))) {
     throw new ConfigError("bad-argument", `makeDerivation "${name}": outputHash must be a sha256 in hex (64 characters)`);

@@ -1,5 +1,6 @@
-import { ConfigError, type MakesNode } from "@makes/core";
-import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, quoted, type EnvValue } from "./node-values.js";
+import type { MakesNode } from "@makes/core";
+import { checkKnownKeys } from "./check-known-keys.js";
+import { checkEnv, checkName, checkObject, checkSearchPaths, checkText, type EnvValue } from "./node-values.js";
 import { ScriptNode } from "./script-node.js";
 
 export interface ScriptArgs {
@@ -13,10 +14,7 @@ export interface ScriptArgs {
 export function makeScript(args: ScriptArgs): ScriptNode {
   const raw = checkObject("makeScript", args);
   const name = checkName("makeScript", raw.name);
-  const known = new Set(["name", "entrypoint", "env", "searchPaths"]);
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key)) throw new ConfigError("bad-argument", `makeScript "${name}": unknown argument ${quoted(key)}; the arguments are ${[...known].join(", ")}`);
-  }
+  checkKnownKeys(`makeScript "${name}"`, "argument", raw, ["name", "entrypoint", "env", "searchPaths"]);
   return new ScriptNode({
     name,
     entrypoint: checkText("makeScript", name, "entrypoint", raw.entrypoint),

@@ -1,12 +1,11 @@
 import { ConfigError, isMakesNode, nodesIn, replaceTokens, type FingerprintContext, type MakesNode } from "@makes/core";
+import { checkKnownKeys } from "./check-known-keys.js";
+import { checkEnvSize } from "./env-size.js";
+import { describeValue, quoted } from "./quoted.js";
 
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
 
-/** A user's value in a one-line message: quoted and escaped (a newline shows as \n), at most `max` characters. */
-export function quoted(value: string, max = 80): string {
-  return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
-}
 
 /** `env.KEY` for messages, a long key cut short (a valid identifier has no newline, but may be 1 MB long). */
 export function envField(key: string): string {
@@ -18,7 +17,7 @@ export function envField(key: string): string {
  * `where` names the value in errors: a thunk runs after makes.ts was evaluated, so what it throws or
  * returns is checked here, as checkEnv checks the other values.
  */
-export function envText(value: EnvValue, where = "an env value"): string {
+export function envText(value: EnvValue, where = "an env value", key?: string): string {
   let resolved: unknown = value;
   if (typeof value === "function") {
     try {
@@ -30,6 +29,7 @@ export function envText(value: EnvValue, where = "an env value"): string {
   if (isMakesNode(resolved)) return resolved.toString();
   if (typeof resolved === "string") {
     if (resolved.includes("\0")) throw new ConfigError("bad-argument", `${where} contains a NUL byte, which no environment variable can hold`);
+    if (key !== undefined) checkEnvSize(where, key, resolved);
     return resolved;
   }
   if ((typeof resolved === "number" && Number.isFinite(resolved)) || typeof resolved === "boolean") return String(resolved);
@@ -79,11 +79,12 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
     }
     const ok = ["string", "number", "boolean", "function"].includes(typeof value) || isMakesNode(value);
     if (!ok || (typeof value === "number" && !Number.isFinite(value))) {
-      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} must be a string, number, boolean or node; got ${value === null ? "null" : Array.isArray(value) ? "an array" : typeof value}`);
+      throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} must be a string, number, boolean or node; got ${describeValue(value)}`);
     }
     if (typeof value === "string" && value.includes("\0")) {
       throw new ConfigError("bad-argument", `${builder} "${name}": ${envField(key)} contains a NUL byte, which no environment variable can hold`);
     }
+    if (typeof value === "string") checkEnvSize(`${builder} "${name}": ${envField(key)}`, key, value);
     out[key] = value as EnvValue;
   }
   return out;
@@ -91,7 +92,7 @@ export function checkEnv(builder: string, name: string, env: unknown): Record<st
 
 export function checkText(builder: string, name: string, field: string, value: unknown): string {
   if (typeof value !== "string") {
-    throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` must be a string of bash; got ${value === undefined ? "nothing" : typeof value}`);
+    throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` must be a string of bash; got ${describeValue(value)}`);
   }
   if (value.includes("\0")) throw new ConfigError("bad-argument", `${builder} "${name}": \`${field}\` contains a NUL byte`);
   return value;
@@ -100,9 +101,11 @@ export function checkText(builder: string, name: string, field: string, value: u
 export function checkSearchPaths(builder: string, name: string, value: unknown): MakesNode[] {
   if (value === undefined) return [];
   const bin = (value as { bin?: unknown } | null)?.bin;
-  if (value === null || typeof value !== "object" || (bin !== undefined && !Array.isArray(bin))) {
+  if (value === null || typeof value !== "object" || Array.isArray(value) || isMakesNode(value) || (bin !== undefined && !Array.isArray(bin))) {
     throw new ConfigError("bad-argument", `${builder} "${name}": \`searchPaths\` must be { bin: [node, ...] }`);
   }
+  // Only bin: Nix's other search paths (lib, pythonPackages, …) would need variables makes does not set.
+  checkKnownKeys(`${builder} "${name}": searchPaths`, "key", value, ["bin"]);
   const nodes = (bin ?? []) as unknown[];
   for (const [i, n] of nodes.entries()) {
     if (!isMakesNode(n)) throw new ConfigError("bad-argument", `${builder} "${name}": searchPaths.bin[${i}] must be a node (a package or derivation)`);

@@ -3,16 +3,13 @@ import { join } from "node:path";
 import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext, type RunAction } from "@makes/core";
 import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { BASH_PRELUDE } from "./run-bash.js";
+import { shellQuote } from "./shell-quote.js";
 
 export interface ScriptSpec {
   readonly name: string;
   readonly entrypoint: string;
   readonly env: Readonly<Record<string, EnvValue>>;
   readonly searchPaths: readonly MakesNode[];
-}
-
-function shellQuote(text: string): string {
-  return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /**
@@ -29,7 +26,7 @@ export class ScriptNode extends MakesNode {
   }
 
   private envTexts(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeScript "${this.spec.name}": ${envField(k)}`)]));
+    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeScript "${this.spec.name}": ${envField(k)}`, k)]));
   }
 
   deps(): readonly MakesNode[] {

@@ -30,3 +30,23 @@ export function closestNames(wanted: string, names: Iterable<string>, count = 3)
     .slice(0, count)
     .map((x) => x.name);
 }
+
+/**
+ * The one name close enough to `wanted` to be what was meant (a typo, another case, a word cut short), for
+ * "did you mean" in messages about keys and fixed words: at most a third of its length in edits (at least
+ * one), so that `lib` does not suggest `bin`. Undefined when none is that close.
+ */
+export function closestName(wanted: string, names: Iterable<string>): string | undefined {
+  const w = wanted.toLowerCase();
+  const limit = Math.max(1, Math.ceil(w.length / 3));
+  let best: { name: string; d: number } | undefined;
+  for (const name of names) {
+    const n = name.toLowerCase();
+    // a word cut short (`sha` for `sha256`) is as good a guess as one typo; under 3 letters it is noise
+    const d = Math.min(w.length, n.length) >= 3 && (n.includes(w) || w.includes(n)) ? 1
+      // the distance is at least the difference in length: a huge value costs nothing
+      : Math.abs(n.length - w.length) > limit ? Infinity : distance(w, n);
+    if (d <= limit && (best === undefined || d < best.d)) best = { name, d };
+  }
+  return best?.name;
+}

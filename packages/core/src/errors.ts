@@ -60,6 +60,7 @@ export type BuildErrorReason =
   | "download-failed"
   | "bad-output"
   | "dependency-failed"
+  | "environment-too-large"
   | "interrupted";
 
 /** A job whose build failed. */

@@ -26,7 +26,7 @@ export { loadConfig } from "./load-config.js";
 export type { LoadedConfig } from "./load-config.js";
 export { collectJobs, checkJobName } from "./collect-jobs.js";
 export { selectJobs, jobGlob } from "./select-jobs.js";
-export { closestNames } from "./closest-names.js";
+export { closestName, closestNames } from "./closest-names.js";
 export { Project } from "./project.js";
 export type { Plan, ProjectOptions, RunOptions, RunOutcome } from "./project.js";
 export type { MakesArgs, Inputs } from "./makes-args.js";

@@ -65,3 +65,26 @@ test("projectPath: a path outside the project, or not a directory, is a ConfigEr
   await assert.rejects(new SourceTreeNode("/outside.txt").fingerprint(context(dir)), ConfigError);
   await assert.rejects(new SourceTreeNode("/missing").fingerprint(context(dir)), ConfigError);
 });
+
+test("projectPath of a symlink to a directory: says it is a symlink and names the real directory", async (t) => {
+  const dir = await project(t);
+  await mkdir(join(dir, "real", "src"), { recursive: true });
+  await symlink("real/src", join(dir, "link"));
+  await symlink("/etc", join(dir, "away"));
+  await symlink("nowhere", join(dir, "dangling"));
+  const message = async (path: string) => {
+    const err = await new SourceTreeNode(path).fingerprint(context(dir)).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.ok(!err.message.includes("\n"));
+    return err.message;
+  };
+  assert.equal(
+    await message("/link"),
+    `projectPath("/link"): ${join(dir, "link")} is a symlink (to "real/src"), not a directory; source trees are not followed through symlinks: name the real directory instead: projectPath("/real/src")`,
+  );
+  assert.match(await message("/away"), /is a symlink \(to "\/etc"\), not a directory; .*: name a real directory of the project instead$/);
+  assert.match(await message("/dangling"), /is a symlink \(to "nowhere"\), not a directory; .*: name a real directory of the project instead$/);
+  assert.match(await message("/missing"), /missing does not exist; a source tree is a directory of the project: create it or fix the path$/);
+  assert.match(await message("/outside.txt"), /outside\.txt is not a directory; /);
+  assert.match(await message("/outside.txt/x"), /is not a directory; /);
+});

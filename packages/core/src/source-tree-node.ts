@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, lstatSync } from "node:fs";
+import { createReadStream, createWriteStream, lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { chmod, mkdir, readlink, symlink } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import { BuildError, ConfigError } from "./errors.js";
@@ -17,6 +17,40 @@ interface SourceEntry {
   readonly mode: number;
   /** sha256 of the content, or the symlink target. */
   readonly value: string;
+}
+
+/**
+ * The root of a source tree must be a real directory. A symlink is refused rather than followed: the tree
+ * would be listed and hashed through a path git does not track as a directory (git records the link
+ * itself), and could point outside the project. The message names the directory it points to.
+ */
+function checkSourceRoot(projectDir: string, relDir: string, root: string): void {
+  const where = `projectPath("/${relDir}")`;
+  let st;
+  try {
+    st = lstatSync(root, { throwIfNoEntry: false });
+  } catch {
+    st = null; // ENOTDIR (a file on the way), EACCES: not a directory makes can read
+  }
+  if (st?.isDirectory() === true) return;
+  if (st?.isSymbolicLink() === true) {
+    let target = "";
+    let real: string | undefined;
+    try {
+      target = readlinkSync(root);
+      real = realpathSync(root);
+    } catch {
+      // a dangling link: its target is still worth showing
+    }
+    const inside = real === undefined ? undefined : relative(realpathSync(projectDir), real);
+    const fix =
+      inside !== undefined && inside !== ".." && !inside.startsWith(`..${sep}`) && lstatSync(real as string).isDirectory()
+        ? `name the real directory instead: projectPath(${JSON.stringify(`/${inside.split(sep).join("/")}`)})`
+        : "name a real directory of the project instead";
+    throw new ConfigError("bad-argument", `${where}: ${root} is a symlink (to ${JSON.stringify(target)}), not a directory; source trees are not followed through symlinks: ${fix}`);
+  }
+  const what = st === undefined ? "does not exist" : "is not a directory";
+  throw new ConfigError("bad-argument", `${where}: ${root} ${what}; a source tree is a directory of the project: create it or fix the path`);
 }
 
 /**
@@ -62,12 +96,7 @@ export class SourceTreeNode extends MakesNode {
 
   async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
     const root = join(ctx.projectDir, this.relDir);
-    try {
-      const rootStat = lstatSync(root);
-      if (!rootStat.isDirectory()) throw new Error("not a directory");
-    } catch {
-      throw new ConfigError("bad-argument", `projectPath("/${this.relDir}"): ${root} is not a directory of the project; create it or fix the path`);
-    }
+    checkSourceRoot(ctx.projectDir, this.relDir, root);
     const files = await ctx.listSourceFiles(this.relDir);
     const entries: SourceEntry[] = [];
     await Promise.all(

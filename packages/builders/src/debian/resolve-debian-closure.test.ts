@@ -115,6 +115,31 @@ describe("resolveDebianClosure on made-up data", () => {
     assert.deepEqual(c.order, ["app:amd64"]);
   });
 
+  test("an exclude entry that names nothing of the closure is an error (a typo would keep what was meant to go)", () => {
+    const d = db(...base, stanza("python3-x", { Depends: "python3-only-dep" }), stanza("node", { Depends: "libc6, python3-x, ca-certificates" }));
+    assert.throws(
+      () => resolveDebianClosure(d, "node", { exclude: ["python3-y"] }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.reason === "bad-argument" &&
+        err.message ===
+          'inputs.debian.node: exclude: "python3-y" is not a dependency of "node" (did you mean "python3-x"?) (its dependencies are ca-certificates, libc6, libgcc-s1, python3-only-dep, python3-x); fix the name or remove it from exclude',
+    );
+    assert.throws(() => resolveDebianClosure(d, "node", { exclude: ["nosuch"] }), /exclude: "nosuch" is not a dependency of "node" \(its dependencies are/);
+    assert.throws(() => resolveDebianClosure(d, "tar", { exclude: ["libc6"] }), /exclude: "libc6" is not a dependency of "tar" \(it has no dependencies\)/);
+    assert.throws(() => resolveDebianClosure(d, "node", { exclude: ["node"] }), /exclude: "node" is the package itself/);
+    // an alternative that is not chosen is not in the closure
+    const alt = db(...base, stanza("app", { Depends: "mawk | gawk" }));
+    assert.throws(() => resolveDebianClosure(alt, "app", { exclude: ["gawk"] }), /"gawk" is not a dependency of "app"/);
+  });
+
+  test("exclude may name what another excluded dependency brought in, by package or by the name written", () => {
+    const d = db(...base, stanza("python3-x", { Depends: "python3-only-dep" }), stanza("node", { Depends: "libc6, python3-x, awk" }));
+    const c = resolveDebianClosure(d, "node", { exclude: ["python3-x", "python3-only-dep", "awk", "LIBGCC-S1:amd64"] });
+    assert.deepEqual([...c.packages.keys()].sort(), ["libc6:amd64", "node:amd64"]);
+    assert.deepEqual(resolveDebianClosure(d, "node", { exclude: ["mawk"] }).dependencies.get("node:amd64"), ["libc6:amd64", "python3-x:amd64"]);
+  });
+
   test("a required dependency that is not installed names both packages and the way out", () => {
     const d = db(...base, stanza("app", { Depends: "libc6, ghost (>= 2) | phantom" }));
     assert.throws(

@@ -1,4 +1,4 @@
-import { ConfigError } from "@makes/core";
+import { closestName, ConfigError } from "@makes/core";
 import { packageRef, type DpkgDatabase } from "./dpkg-database.js";
 import type { DebianPackage } from "./parse-dpkg-status.js";
 import { formatRelationGroup, type RelationGroup } from "./parse-relation-field.js";
@@ -47,11 +47,18 @@ export interface DebianClosure {
  * An excluded dependency is never an error and is not replaced by another alternative: exclusion drops the edge.
  *
  * A root that is not installed is a ConfigError `package-not-installed` (case 13 of the bad-input cases).
+ *
+ * An `exclude` entry that names nothing of the closure is a ConfigError too: it is most likely a typo
+ * (`pyhton3`), which would otherwise leave in the image what the user meant to keep out. "Of the closure"
+ * means of the closure without any exclusion, so that listing a package another excluded one brought
+ * in (`python3` and `python3-minimal`) is fine. It can only be known once the dpkg database is read, which
+ * is when the graph is walked, before anything is built.
  */
 export function resolveDebianClosure(db: DpkgDatabase, name: string, options: DebianClosureOptions = {}): DebianClosure {
-  const exclude = new Set((options.exclude ?? []).map((n) => n.toLowerCase().split(":", 1)[0] ?? ""));
+  const exclude = new Set((options.exclude ?? []).map(excludeKey));
   const root = db.get(name);
   if (root === undefined) throw notInstalled(db, name);
+  if (exclude.size > 0) checkExcludes(db, root, options.exclude ?? []);
 
   const packages = new Map<string, DebianPackage>();
   const dependencies = new Map<string, string[]>();
@@ -106,6 +113,60 @@ function resolveGroup(
     "package-not-installed",
     `inputs.debian.${root.name}: the Debian package "${pkg.name}" depends on "${wanted}", which is not installed on this host; install it with \`apt-get install ${first}\` or leave it out with exclude: ["${first}"]`,
   );
+}
+
+/** An exclude entry as dependency names are compared: lower case, without an architecture qualifier. */
+function excludeKey(name: string): string {
+  return name.toLowerCase().split(":", 1)[0] ?? "";
+}
+
+/** How many names of the closure an unknown-exclude message lists before "…". */
+const SHOWN_NAMES = 8;
+
+function checkExcludes(db: DpkgDatabase, root: DebianPackage, excludes: readonly string[]): void {
+  const names = namesInClosure(db, root);
+  for (const entry of excludes) {
+    if (names.has(excludeKey(entry))) continue;
+    const shownEntry = JSON.stringify(entry.length > 80 ? `${entry.slice(0, 80)}…` : entry);
+    if (excludeKey(entry) === root.name) {
+      throw new ConfigError("bad-argument", `inputs.debian.${root.name}: exclude: ${shownEntry} is the package itself; exclude leaves out dependencies, the package is always included, so remove it from exclude`);
+    }
+    const sorted = [...names].filter((n) => n !== root.name).sort();
+    const near = closestName(entry, sorted);
+    const listed = sorted.length === 0 ? "it has no dependencies" : `its dependencies are ${sorted.slice(0, SHOWN_NAMES).join(", ")}${sorted.length > SHOWN_NAMES ? ", …" : ""}`;
+    throw new ConfigError(
+      "bad-argument",
+      `inputs.debian.${root.name}: exclude: ${shownEntry} is not a dependency of "${root.name}"${near === undefined ? "" : ` (did you mean "${near}"?)`} (${listed}); fix the name or remove it from exclude`,
+    );
+  }
+}
+
+/**
+ * Every name an exclude entry can match in the closure of `root` taken without exclusions, as resolveGroup
+ * compares them: in each Depends group, the names written up to the alternative that is chosen and the
+ * package chosen; all of a group's names when none is installed (excluding one is the way out).
+ */
+function namesInClosure(db: DpkgDatabase, root: DebianPackage): Set<string> {
+  const names = new Set<string>();
+  const seen = new Set<string>([packageRef(root)]);
+  const queue: DebianPackage[] = [root];
+  while (queue.length > 0) {
+    const pkg = queue.shift() as DebianPackage;
+    for (const group of [...pkg.preDepends, ...pkg.depends]) {
+      for (const relation of group) {
+        names.add(relation.name);
+        const chosen = db.candidates(relation, pkg)[0];
+        if (chosen === undefined) continue;
+        names.add(chosen.name);
+        if (!seen.has(packageRef(chosen))) {
+          seen.add(packageRef(chosen));
+          queue.push(chosen);
+        }
+        break;
+      }
+    }
+  }
+  return names;
 }
 
 function notInstalled(db: DpkgDatabase, name: string): ConfigError {

@@ -1,4 +1,5 @@
 import { ConfigError, sanitiseName } from "@makes/core";
+import { checkKnownKeys } from "../check-known-keys.js";
 import { parseSha256 } from "./parse-sha256.js";
 
 export type FetchBuilderName = "fetchUrl" | "fetchArchive";
@@ -32,6 +33,7 @@ export function validateFetchArgs(raw: unknown, builder: FetchBuilderName): Fetc
     throw bad(`${builder} expects an object { url, sha256, name? }, got ${describe(raw)}`);
   }
   const args = raw as Record<string, unknown>;
+  checkKnownKeys(builder, "argument", args, ["url", "sha256", "name"]);
   if (typeof args.url !== "string") throw bad(`${builder}: url must be a string (an http or https URL), got ${describe(args.url)}`);
   let url: URL;
   try {

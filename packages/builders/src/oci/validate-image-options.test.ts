@@ -55,7 +55,8 @@ test("config.Env as a string, ExposedPorts as an array, Entrypoint as a string: 
   rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]/);
   rejects({ config: { Entrypoint: "/bin/sh" } }, /config\.Entrypoint must be an array of strings.*got a string$/);
   rejects({ config: { Cmd: ["ls", 3] } }, /config\.Cmd must be an array of strings.*got the number 3 at index 1$/);
-  rejects({ config: { Labels: { a: 1 } } }, /config\.Labels must be an object of strings to strings/);
+  rejects({ config: { Labels: { a: 1 } } }, /config\.Labels\.a must be a string \(label values are strings; .*\), got the number 1$/);
+  rejects({ config: { Labels: ["a=1"] } }, /config\.Labels must be an object of strings to strings.*, got an array$/);
   rejects({ config: { WorkingDir: 5 } }, /config\.WorkingDir must be a non-empty string/);
   rejects({ config: { Volumes: ["/data"] } }, /config\.Volumes must be an object/);
   rejects({ config: "x" }, /config must be an object/);
@@ -88,4 +89,47 @@ test("name and tag must be valid for a docker reference", () => {
   rejects({ tag: "a".repeat(129) }, /tag must be/);
   rejects({ tag: "has space" }, /tag must be/);
   rejects({ architecture: "x86 64" }, /architecture must be a Go GOARCH name/);
+});
+
+test("architecture and os are Go's names; an alias gets the Go name to use instead", () => {
+  assert.equal(ok({ architecture: "arm64", os: "linux" }).architecture, "arm64");
+  assert.equal(ok({ architecture: "386", os: "windows" }).os, "windows");
+  const aliases: [string, string][] = [
+    ["x86_64", "amd64"], ["x64", "amd64"], ["X86_64", "amd64"], ["aarch64", "arm64"], ["i386", "386"], ["i686", "386"], ["ia32", "386"],
+    ["armhf", "arm"], ["armv7l", "arm"], ["ppc64el", "ppc64le"], ["AMD64", "amd64"], ["amd46", "amd64"],
+  ];
+  for (const [alias, goName] of aliases) {
+    rejects({ architecture: alias }, new RegExp(`architecture must be a Go GOARCH name \\(amd64, arm64, arm, 386, .*\\), got "${alias}"; use "${goName}"$`));
+  }
+  rejects({ architecture: "sparc" }, /architecture must be a Go GOARCH name \(.*\), got "sparc"$/);
+  rejects({ architecture: 64 }, /architecture must be a Go GOARCH name \(.*\), got the number 64$/);
+  rejects({ os: "Linux" }, /os must be a Go GOOS name \(linux, windows, darwin, .*\), got "Linux"; use "linux"$/);
+  rejects({ os: "macos" }, /os must be a Go GOOS name .*, got "macos"; use "darwin"$/);
+  rejects({ os: "win32" }, /got "win32"; use "windows"$/);
+  rejects({ os: "linux-gnu" }, /os must be a Go GOOS name/);
+});
+
+test("an unknown config field with a near known one suggests it", () => {
+  rejects({ config: { Entrypoints: ["/bin/sh"] } }, /, got an unknown field; did you mean config\.Entrypoint\?$/);
+  rejects({ config: { env: ["A=1"] } }, /config\.env must be one of the known fields .*; did you mean config\.Env\?$/);
+  rejects({ config: { Healthcheck: {} } }, /config\.Healthcheck must be one of the known fields \(.*\), got an unknown field$/);
+});
+
+test("messages name what is wrong: the offending entry, an empty string as empty, the accepted forms", () => {
+  rejects({ config: { Labels: { ok: "v", "org.x": true } } }, /config\.Labels\["org\.x"\] must be a string .*, got the boolean true$/);
+  rejects({ config: { User: "" } }, /config\.User must be a non-empty string in one of the forms user, uid, user:group or uid:gid, got an empty string$/);
+  rejects({ config: { User: "a:b:c" } }, /config\.User must be .* user:group or uid:gid, got "a:b:c"$/);
+  rejects({ config: { User: 7 } }, /config\.User must be .*, got the number 7$/);
+  rejects({ config: { WorkingDir: "" } }, /config\.WorkingDir must be a non-empty string: an absolute path such as "\/srv", got an empty string$/);
+  rejects({ config: { WorkingDir: "srv" } }, /config\.WorkingDir must be .*an absolute path.*, got "srv"$/);
+  rejects({ config: { StopSignal: "" } }, /config\.StopSignal must be a signal name like "SIGTERM" or a number, got an empty string$/);
+  rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]: the key must be a port: PORT, PORT\/tcp, PORT\/udp or PORT\/sctp with PORT from 1 to 65535, got "80\/xyz"$/);
+  rejects({ config: { ExposedPorts: { "80/tcp": { a: 1 } } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got an object with the field "a"$/);
+  rejects({ config: { ExposedPorts: { "80/tcp": true } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got the boolean true$/);
+  rejects({ config: { Volumes: { data: {} } } }, /config\.Volumes\["data"\]: the key must be an absolute path such as "\/data", got "data"$/);
+  rejects({ maxLayers: "3" }, /maxLayers must be a positive integer, got "3"$/);
+  rejects({ name: "Example/App" }, /got "Example\/App"; use "example\/app"$/);
+  rejects({ name: "a".repeat(300) }, /; it has 300 characters, at most 255 are allowed$/);
+  rejects({ name: "" }, /name must be .*, got an empty string$/);
+  assert.equal(validateImageOptions({ os: "windows", architecture: "amd64", config: { WorkingDir: "C:\\app" } }, defaults, {}).config.WorkingDir, "C:\\app");
 });

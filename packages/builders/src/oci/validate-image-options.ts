@@ -1,4 +1,5 @@
-import { ConfigError } from "@makes/core";
+import { closestName, ConfigError } from "@makes/core";
+import { GOARCH_NAMES, GOOS_NAMES, suggestGoName } from "./go-platform-names.js";
 import { goArch, goOs } from "./host-platform.js";
 import { IMAGE_CONFIG_KEYS, type ImageConfig, type ImageOptions } from "./image-options.js";
 
@@ -15,6 +16,8 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const ENV_ENTRY = /^[^=]+=/s;
 const PORT = /^(\d{1,5})(\/(tcp|udp|sctp))?$/;
 const SIGNAL = /^(SIG[A-Z0-9]+([+-]\d+)?|\d+)$/;
+/** Docker's `user`, `uid`, `user:group` or `uid:gid`: one or two names without colons or blanks. */
+const USER = /^[^:\s]+(:[^:\s]+)?$/;
 
 export interface ImageOptionDefaults {
   name: string;
@@ -32,31 +35,28 @@ export function validateImageOptions(
   defaults: ImageOptionDefaults,
   env: { SOURCE_DATE_EPOCH?: string | undefined },
 ): ImageOptions {
-  const fail: Fail = (field, form, value) => {
-    throw new ConfigError("bad-argument", `makeContainerImage (${defaults.jobLabel}): ${field} must be ${form}, got ${describe(value)}`);
+  const fail: Fail = (field, form, value, hint = "") => {
+    throw new ConfigError("bad-argument", `makeContainerImage (${defaults.jobLabel}): ${field} must be ${form}, got ${describe(value)}${hint}`);
   };
 
   const maxLayers = raw["maxLayers"] ?? DEFAULT_MAX_LAYERS;
   if (typeof maxLayers !== "number" || !Number.isInteger(maxLayers) || maxLayers < 1) {
-    fail("maxLayers", "a positive integer", maxLayers);
+    fail("maxLayers", "a positive integer", shown(maxLayers));
   }
 
   const name = raw["name"] ?? defaults.name;
   if (typeof name !== "string" || !isReferenceName(name)) {
-    fail("name", "a docker reference name (lowercase components like \"example.com/team/app\")", shown(name));
+    const hint = typeof name !== "string" ? undefined
+      : name.length > 255 ? `; it has ${name.length} characters, at most 255 are allowed`
+      : isReferenceName(name.toLowerCase()) ? `; use ${JSON.stringify(name.toLowerCase())}` : undefined;
+    fail("name", "a docker reference name (lowercase components like \"example.com/team/app\")", shown(name), hint);
   }
   const tag = raw["tag"] ?? defaults.tag;
   if (typeof tag !== "string" || !TAG.test(tag)) {
     fail("tag", "a tag of 1 to 128 characters [A-Za-z0-9_.-] not starting with \".\" or \"-\"", shown(tag));
   }
-  const architecture = raw["architecture"] ?? goArch();
-  if (typeof architecture !== "string" || !/^[a-z0-9_]+$/.test(architecture)) {
-    fail("architecture", "a Go GOARCH name such as \"amd64\" or \"arm64\"", shown(architecture));
-  }
-  const os = raw["os"] ?? goOs();
-  if (typeof os !== "string" || !/^[a-z0-9_]+$/.test(os)) {
-    fail("os", "a Go GOOS name such as \"linux\"", shown(os));
-  }
+  const architecture = platformName(raw["architecture"], goArch(), "architecture", "a Go GOARCH name", GOARCH_NAMES, fail);
+  const os = platformName(raw["os"], goOs(), "os", "a Go GOOS name", GOOS_NAMES, fail);
 
   let created = raw["created"];
   if (created === undefined) {
@@ -71,27 +71,44 @@ export function validateImageOptions(
     fail("created", "an RFC 3339 time such as \"1970-01-01T00:00:01Z\"", shown(created));
   }
 
-  const config = validateConfig(raw["config"], fail);
+  const config = validateConfig(raw["config"], os, fail);
   return {
     maxLayers: maxLayers as number,
     config,
     name: name as string,
     tag: tag as string,
-    architecture: architecture as string,
-    os: os as string,
+    architecture,
+    os,
     created: created as string,
   };
 }
 
-type Fail = (field: string, form: string, value: unknown) => never;
+/** Throws the one-line error for `field`; `hint` (what to write instead) goes after the value. */
+type Fail = (field: string, form: string, value: unknown, hint?: string) => never;
 
-function validateConfig(raw: unknown, fail: Fail): ImageConfig {
+/** `architecture` or `os`: one of Go's names, which is what Docker and registries match platforms by. */
+function platformName(value: unknown, host: string, field: "architecture" | "os", form: string, names: readonly string[], fail: Fail): string {
+  const listed = `${form} (${names.join(", ")})`;
+  if (value === undefined) {
+    if (!names.includes(host)) fail(field, listed, new Shown(`nothing, and this host's ${JSON.stringify(host)} is not one`), `; set ${field} explicitly`);
+    return host;
+  }
+  if (typeof value !== "string") return fail(field, listed, value);
+  if (!names.includes(value)) {
+    const suggestion = suggestGoName(value, field);
+    fail(field, listed, shown(value), suggestion === undefined ? undefined : `; use ${JSON.stringify(suggestion)}`);
+  }
+  return value;
+}
+
+function validateConfig(raw: unknown, os: string, fail: Fail): ImageConfig {
   if (raw === undefined || raw === null) return {};
   if (!isPlainObject(raw)) return fail("config", `an object with the fields ${IMAGE_CONFIG_KEYS.join(", ")}`, raw);
   const known: readonly string[] = IMAGE_CONFIG_KEYS;
   for (const key of Object.keys(raw)) {
     if (!known.includes(key)) {
-      fail(`config${member(key)}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"));
+      const near = closestName(key, known);
+      fail(`config${member(key)}`, `one of the known fields (${IMAGE_CONFIG_KEYS.join(", ")})`, new Shown("an unknown field"), near === undefined ? undefined : `; did you mean config.${near}?`);
     }
   }
   const config: ImageConfig = {};
@@ -111,43 +128,64 @@ function validateConfig(raw: unknown, fail: Fail): ImageConfig {
     }
     config[key] = [...(value as string[])];
   }
-  for (const key of ["WorkingDir", "User", "StopSignal"] as const) {
+  // Each form says what a valid value looks like; an empty string is described as such, not as "a string".
+  const stringFields: readonly (readonly [key: "WorkingDir" | "User" | "StopSignal", form: string, ok: (v: string) => boolean])[] = [
+    // Docker refuses to start a container whose working directory is relative.
+    [
+      "WorkingDir",
+      `a non-empty string: an absolute path such as "/srv"${os === "windows" ? ' or "C:\\\\app"' : ""}`,
+      (v) => v.startsWith("/") || (os === "windows" && /^[A-Za-z]:[\\/]/.test(v)),
+    ],
+    ["User", "a non-empty string in one of the forms user, uid, user:group or uid:gid", (v) => USER.test(v)],
+    ["StopSignal", "a signal name like \"SIGTERM\" or a number", (v) => SIGNAL.test(v)],
+  ];
+  for (const [key, form, ok] of stringFields) {
     const value = raw[key];
     if (value === undefined) continue;
-    if (typeof value !== "string" || value === "") fail(`config.${key}`, "a non-empty string", value);
-    if (key === "StopSignal" && !SIGNAL.test(value as string)) fail("config.StopSignal", "a signal name like \"SIGTERM\" or a number", shown(value));
+    if (typeof value !== "string" || !ok(value)) fail(`config.${key}`, form, shown(value));
     config[key] = value as string;
   }
   const ports = raw["ExposedPorts"];
   if (ports !== undefined) {
-    config.ExposedPorts = emptyObjectMap(ports, "config.ExposedPorts", "an object of ports to {} like { \"80/tcp\": {}, \"53/udp\": {} }", isPort, fail);
+    config.ExposedPorts = emptyObjectMap(ports, "config.ExposedPorts", "an object of ports to {} like { \"80/tcp\": {}, \"53/udp\": {} }", {
+      form: "a port: PORT, PORT/tcp, PORT/udp or PORT/sctp with PORT from 1 to 65535",
+      ok: isPort,
+    }, fail);
   }
   const volumes = raw["Volumes"];
   if (volumes !== undefined) {
-    config.Volumes = emptyObjectMap(volumes, "config.Volumes", "an object of absolute paths to {} like { \"/data\": {} }", (k) => k.startsWith("/"), fail);
+    config.Volumes = emptyObjectMap(volumes, "config.Volumes", "an object of absolute paths to {} like { \"/data\": {} }", {
+      form: "an absolute path such as \"/data\"",
+      ok: (k) => k.startsWith("/"),
+    }, fail);
   }
   const labels = raw["Labels"];
   if (labels !== undefined) {
-    if (!isPlainObject(labels) || !Object.values(labels).every((v) => typeof v === "string")) {
-      fail("config.Labels", "an object of strings to strings", labels);
+    if (!isPlainObject(labels)) fail("config.Labels", "an object of strings to strings like { \"org.opencontainers.image.version\": \"1.0\" }", labels);
+    for (const [key, value] of Object.entries(labels)) {
+      if (typeof value !== "string") fail(`config.Labels${member(key)}`, "a string (label values are strings; write numbers and booleans quoted)", value);
     }
     config.Labels = { ...(labels as Record<string, string>) };
   }
   return config;
 }
 
+/** ExposedPorts and Volumes: keys of a given form, each to `{}` (the shape Docker's JSON has for a set). */
 function emptyObjectMap(
   value: unknown,
   field: string,
   form: string,
-  keyOk: (key: string) => boolean,
+  keys: { readonly form: string; readonly ok: (key: string) => boolean },
   fail: Fail,
 ): Record<string, Record<string, never>> {
   if (!isPlainObject(value)) return fail(field, form, value);
   const out: Record<string, Record<string, never>> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!keyOk(key)) fail(`${field}[${quoted(key)}]`, form, new Shown("an invalid key"));
-    if (!isPlainObject(v) || Object.keys(v).length > 0) fail(`${field}[${quoted(key)}]`, "{}", v);
+    if (!keys.ok(key)) fail(`${field}[${quoted(key)}]: the key`, keys.form, shown(key));
+    if (!isPlainObject(v) || Object.keys(v).length > 0) {
+      const fields = isPlainObject(v) ? Object.keys(v) : [];
+      fail(`${field}[${quoted(key)}]`, "{} (an empty object)", fields.length > 0 ? new Shown(`an object with the field ${quoted(fields[0] ?? "")}`) : v);
+    }
     out[key] = {};
   }
   return out;
@@ -185,6 +223,7 @@ class Shown {
 }
 function shown(value: unknown): unknown {
   if (typeof value !== "string") return value;
+  if (value === "") return new Shown("an empty string");
   return new Shown(JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value));
 }
 
@@ -210,7 +249,7 @@ function describe(value: unknown): string {
   if (value === undefined) return "undefined";
   if (Array.isArray(value)) return "an array";
   switch (typeof value) {
-    case "string": return "a string";
+    case "string": return value === "" ? "an empty string" : "a string";
     case "number": return `the number ${String(value)}`;
     case "boolean": return `the boolean ${String(value)}`;
     case "object": return "an object";
