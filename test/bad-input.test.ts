@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreLayout } from "@makes/core";
-import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type MakesResult } from "./helpers/project.js";
+import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type FixtureFile, type MakesResult } from "./helpers/project.js";
 import { hashOfPath, metaHashes, readMeta, storeEntries, storeOf, storeSnapshot, validPaths } from "./helpers/store.js";
 
 const GOOD_JOB = `  const good = makeDerivation({ name: "good", builder: "mkdir -p $out && echo good > $out/file" });`;
@@ -42,7 +42,7 @@ function assertCleanError(r: MakesResult, code: 1 | 2): void {
 }
 
 /** Runs makes on a project with this makes.ts against the shared store; asserts the store did not change. */
-async function runBroken(t: { after: (fn: () => unknown) => void }, files: Record<string, string>, args: string[]): Promise<MakesResult> {
+async function runBroken(t: { after: (fn: () => unknown) => void }, files: Record<string, FixtureFile>, args: string[]): Promise<MakesResult> {
   const dir = await makeProject(t, files);
   const before = await storeSnapshot(layout);
   const r = await runMakes(dir, ["--store", layout.root, ...args]);

@@ -36,6 +36,8 @@ describe("validateFetchArgs", () => {
     ["no url", { sha256: hex }, /^fetchUrl: url must be a string/],
     ["a relative url", { url: "/f", sha256: hex }, /^fetchUrl: url "\/f" is not an absolute URL/],
     ["an ftp url", { url: "ftp://e.org/f", sha256: hex }, /^fetchUrl: url "ftp:\/\/e.org\/f" must use http or https, not ftp$/],
+    ["a newline in the url (the parser would drop it)", { url: "https://e.org/\n../x", sha256: hex }, /^fetchUrl: url .* contains a space, tab, newline or other control character/],
+    ["a trailing space", { url: "https://e.org/f ", sha256: hex }, /contains a space/],
     ["no sha256", { url: "https://e.org/f" }, /^fetchUrl https:\/\/e.org\/f: sha256 is required, got nothing; write the 64 hex/],
     ["a short sha256", { url: "https://e.org/f", sha256: "abc" }, /^fetchUrl https:\/\/e.org\/f: sha256 "abc" is not a sha256 hash/],
   ];

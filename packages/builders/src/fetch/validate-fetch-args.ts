@@ -35,6 +35,11 @@ export function validateFetchArgs(raw: unknown, builder: FetchBuilderName): Fetc
   const args = raw as Record<string, unknown>;
   checkKnownKeys(builder, "argument", args, ["url", "sha256", "name"]);
   if (typeof args.url !== "string") throw bad(`${builder}: url must be a string (an http or https URL), got ${describe(args.url)}`);
+  // The URL parser silently drops tabs and newlines and trims spaces, so "https://host/\n../x" would fetch
+  // something the user did not write: whitespace and control characters are refused instead.
+  if (/[\u0000-\u0020\u007f]/.test(args.url)) {
+    throw bad(`${builder}: url ${describe(args.url)} contains a space, tab, newline or other control character; percent-encode it (a space is %20)`);
+  }
   let url: URL;
   try {
     url = new URL(args.url);
@@ -44,7 +49,7 @@ export function validateFetchArgs(raw: unknown, builder: FetchBuilderName): Fetc
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw bad(`${builder}: url ${describe(args.url)} must use http or https, not ${url.protocol.slice(0, -1)}`);
   }
-  // The URL as parsed (no tab or newline survives the parser), cut short: it starts every message below.
+  // The URL as parsed, cut short: it starts every message below.
   const shownUrl = url.href.length > 200 ? `${url.href.slice(0, 200)}…` : url.href;
   const shaHint = `; write the 64 hex characters that \`sha256sum FILE\` prints (or an SRI "sha256-…"), or put "${"0".repeat(64)}" and copy the real hash from the mismatch error`;
   if (typeof args.sha256 !== "string") throw bad(`${builder} ${shownUrl}: sha256 is required, got ${describe(args.sha256)}${shaHint}`);
