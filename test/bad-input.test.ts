@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreLayout } from "@makes/core";
-import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type MakesResult } from "./helpers/project.js";
+import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type MakesResult } from "./helpers/project.js";
 import { hashOfPath, metaHashes, readMeta, storeEntries, storeOf, storeSnapshot, validPaths } from "./helpers/store.js";
 
 const GOOD_JOB = `  const good = makeDerivation({ name: "good", builder: "mkdir -p $out && echo good > $out/file" });`;
@@ -73,6 +73,19 @@ test("1b. makes.ts is found in a directory above the current one (and with -C)",
   const c = await runMakes(layout.root, ["-C", join(dir, "deep"), "list"]);
   assert.equal(c.code, 0, shown(c));
   assert.match(c.stdout, /^\/up\s+script$/m);
+});
+
+test("1c. -C a directory that does not exist (or a file): says so, not that no makes.ts is there", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) });
+  const missing = join(dir, "no-such-dir");
+  const r = await runMakes(dir, ["-C", missing, "run", "/good"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, new RegExp(`-C ${missing}: the directory does not exist`), shown(r));
+  assert.doesNotMatch(r.stderr, /No makes\.ts/);
+  const file = await runMakes(dir, ["-C", join(dir, "makes.ts"), "list"]);
+  assertCleanError(file, 2);
+  assert.match(file.stderr, /makes\.ts: not a directory/, shown(file));
+  assert.equal(existsSync(join(dir, ".makes")), false, "nothing was built in the project above");
 });
 
 test("2. a syntax error: file:line:col and the offending line", async (t) => {
@@ -213,6 +226,52 @@ test("14. an unknown flag, or -j 0: a usage error", async (t) => {
   const broken = await runBroken(t, { "makes.ts": "export default {\n" }, ["run", "-j", "0", "/good"]);
   assertCleanError(broken, 2);
   assert.match(broken.stderr, /-j\/--jobs must be a positive whole number/);
+});
+
+test("14b. a flag without its value, or a bad choice: one line naming the flag and what it takes, exit 2", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) };
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "/good", "--store"], /--store needs a value: a directory/],
+    [["run", "/good", "-C"], /-C needs a value: a directory/],
+    [["run", "/good", "--config"], /--config needs a value: a file/],
+    [["run", "/good", "-j"], /-j needs a value: a number/],
+    [["gc", "--keep-since"], /--keep-since needs a value: a duration such as 30m/],
+    [["run", "/good", "--reporter"], /--reporter needs a value: auto, terminal, plain or json/],
+    [["graph", "/good", "--format"], /--format needs a value: dot, mermaid or json/],
+    [["export", "/good", "--format"], /--format needs a value: oci-archive or docker-archive/],
+    [["run", "/good", "--reporter", "bogus"], /--reporter must be one of "auto", "plain", "json", "terminal" \(got "bogus"\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runBroken(t, files, args);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, shown(r));
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line:\n${r.stderr}`);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("14c. an empty --store, -C or --config is a usage error, not the current directory; an empty MAKES_STORE is unset", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) });
+  for (const flag of ["--store", "-C", "--config"]) {
+    const r = await runMakes(dir, ["run", "/good", flag, ""]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, new RegExp(`${flag} was given an empty value; it takes a (directory|file)`), shown(r));
+    assert.deepEqual(await readdir(dir), ["makes.ts"], "no store in the project directory, nor its parts scattered in it");
+  }
+  const unset = await runMakes(dir, ["run", "/good"], { env: { MAKES_STORE: "" } });
+  assert.equal(unset.code, 0, shown(unset));
+  assert.deepEqual(await readdir(dir), [".makes", "makes.ts"]);
+});
+
+test("14d. a flag given twice takes its last value", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good, "/also": good } };`) });
+  const second = join(dir, "second-store");
+  const r = await runMakes(dir, ["run", "--store", join(dir, "first-store"), "--store", second, "--reporter", "plain", "--reporter", "json", "/good", "/also"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.equal(stdoutLines(r).length, 2, "both jobs");
+  assert.ok(stdoutLines(r).every((p) => p.startsWith(join(second, "store"))), shown(r));
+  assert.equal(existsSync(join(dir, "first-store")), false);
+  assert.ok(jsonEvents(r).length > 0);
 });
 
 test("15. the store on a nearly full disk: no space left, no half-written path, the earlier output still verifies", async (t) => {

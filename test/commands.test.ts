@@ -229,6 +229,13 @@ test("--reporter json: one JSON event per line on stderr, each with a type; node
   assert.equal(syntax.code, 2, shown(syntax));
   assert.deepEqual(jsonEvents(syntax).map((e) => e.type), ["error"]);
   assert.match(String(jsonEvents(syntax)[0]?.message), /makes\.ts:2:\d+/);
+  // every command's errors, and usage errors, are JSON events with --reporter json
+  for (const args of [["list"], ["graph", "/base"], ["why", "/base"], ["log", "/base"], ["run", "/base", "-j"], ["list", "--store", ""]]) {
+    const other = await runMakes(dir, [...args, "--reporter", "json"]);
+    assert.equal(other.code, 2, shown(other));
+    assert.deepEqual(jsonEvents(other).map((e) => e.type), ["error"], `${args.join(" ")}:\n${other.stderr}`);
+    assert.equal(other.stdout, "");
+  }
 });
 
 test("makes log /job prints the build log of its current output, also when cached", async (t) => {
