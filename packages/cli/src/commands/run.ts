@@ -27,7 +27,7 @@ export async function buildOnce(project: Project, args: RunArgs, reporter: Repor
 }
 
 export async function runCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter);
+  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   const { signal, dispose } = interruptSignal();
   try {
     concurrencyOf(args); // a bad -j is a usage error before makes.ts is loaded and hashed

@@ -23,7 +23,7 @@ const SELF_TRIGGER_WARNING_AFTER = 3;
  * Errors — a broken makes.ts, a failed build — are reported and watching goes on.
  */
 export async function watchCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter);
+  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   let configPath: string;
   try {
     concurrencyOf(args); // a bad -j is a usage error now, not at every iteration
