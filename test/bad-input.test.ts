@@ -174,6 +174,37 @@ test("8. a builder that exits 3: job name, exit code, the last 20 lines of its l
   assert.deepEqual(await storeSnapshot(layout), before, "no output, no metadata, no out-link for a failed build");
 });
 
+test("8b. --reporter json carries the log tail as it is; the text reporters quote it", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/fails": makeDerivation({ name: "fails", builder: 'echo "  indented | piped"; echo last; exit 3' }) } };`),
+  });
+  const json = await runMakes(dir, ["run", "/fails", "--reporter", "json"]);
+  assert.equal(json.code, 1, shown(json));
+  const failed = jsonEvents(json).find((e) => e.type === "node-failed");
+  assert.equal(failed?.detail, "  indented | piped\nlast", shown(json));
+  assert.equal(failed?.message, "/fails: the builder exited with code 3");
+  const text = await runMakes(dir, ["run", "/fails"]);
+  assert.match(text.stderr, /^failed {3}\/fails: the builder exited with code 3\n {2}\| {3}indented \| piped\n {2}\| last\n {2}full log: \S+\.log$/m, shown(text));
+});
+
+test("8c. the failure line of an image job starts with the job's name, not the layer's", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": [
+      'import type { MakesArgs } from "@makes/core";',
+      "export default ({ makeContainerImage, makeDerivation }: MakesArgs) => ({ jobs: {",
+      '  "/ififo": makeContainerImage({ layers: [makeDerivation({ name: "fifo", builder: "mkdir -p $out/run; mkfifo $out/run/f" })] }),',
+      '  "/islf": makeContainerImage({ layers: [makeDerivation({ name: "sl", builder: "echo not a directory > $out" })] }),',
+      "} });",
+      "",
+    ].join("\n"),
+  });
+  for (const job of ["/ififo", "/islf"]) {
+    const r = await runMakes(dir, ["run", job]);
+    assertCleanError(r, 1);
+    assert.match(r.stderr, new RegExp(`^failed {3}${job}: \\S`, "m"), shown(r));
+  }
+});
+
 test("9. a builder that exits 0 without creating $out", async (t) => {
   const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/empty": makeDerivation({ name: "empty", builder: "echo did nothing" }) } };`) });
   const before = await storeSnapshot(layout);
@@ -323,6 +354,35 @@ async function fullDisk(dir: string, mountPoint: string): Promise<void> {
   assert.deepEqual(stdoutLines(again), [smallPath]);
   assert.match(again.stderr, /cached\s+\/small/);
 }
+
+test("15b. a store on a read-only file system: says so and how to use another store, exit 1, no stack", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo a > $out" }) } };`) });
+  // outside the project: a store inside it would also hold the loader's bundle of makes.ts
+  const mountPoint = await tempDir(t, "makes-ro-store-");
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint], { stdio: "pipe" });
+  } catch (err) {
+    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the read-only case needs root or CAP_SYS_ADMIN`);
+    return;
+  }
+  try {
+    const store = join(mountPoint, "store");
+    const built = await runMakes(dir, ["--store", store, "run", "/a"]);
+    assert.equal(built.code, 0, shown(built));
+    execFileSync("mount", ["-o", "remount,ro", mountPoint]);
+    await writeFiles(dir, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo changed > $out" }) } };`) });
+    // an existing store (the job fails taking its lock), and one that does not exist yet
+    for (const root of [store, join(mountPoint, "new", "store")]) {
+      const r = await runMakes(dir, ["--store", root, "run", "/a"]);
+      assert.equal(r.code, 1, shown(r));
+      assert.doesNotMatch(r.stderr, /internal error|^\s+at |Permission denied/m, shown(r));
+      assert.match(r.stderr, /read-only file system .*--store DIR/, shown(r));
+      if (root === store) assert.match(r.stderr, /^failed {3}\/a: /m, shown(r));
+    }
+  } finally {
+    execFileSync("umount", [mountPoint]);
+  }
+});
 
 test("a store that is a file (--store FILE, or a file named .makes): a clear message, not an internal error", async (t) => {
   const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`), ".makes": "a file, not a store\n" });

@@ -109,6 +109,8 @@ test("--dry-run builds nothing and says what would be built; afterwards it repor
   assert.equal(dry.code, 0, shown(dry));
   assert.equal(dry.stdout, "");
   for (const job of ["/base", "/left", "/right", "/top"]) assert.match(dry.stderr, new RegExp(`would build ${job} → \\S+/store/[0-9a-z]{32}-${job.slice(1)}`));
+  assert.match(dry.stderr, /^makes: dry run: 4 would be built, 0 cached in \S+$/m, "the summary does not read as a failure");
+  assert.doesNotMatch(dry.stderr, /not built|failed/);
   const layout = storeOf(dir);
   assert.deepEqual(await storeEntries(layout), []);
   assert.equal(await outLinkTarget(layout, "/top"), undefined);
@@ -120,6 +122,7 @@ test("--dry-run builds nothing and says what would be built; afterwards it repor
   assert.match(partly.stderr, /cached\s+\/left/);
   assert.match(partly.stderr, /would build \/right/);
   assert.match(partly.stderr, /would build \/top/);
+  assert.match(partly.stderr, /^makes: dry run: 2 would be built, 2 cached in /m);
   assert.equal((await validPaths(layout)).length, 2, "still only what was built before");
   const script = await runMakes(dir, ["run", "--dry-run", "/hello", "--", "x"]);
   assert.equal(script.code, 0, shown(script));
