@@ -1,10 +1,12 @@
 /** The command line as users script it: list, graph, gc, --dry-run, -j, --keep-going, reporters, log, scripts, stdout. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir } from "./helpers/project.js";
+import { promisify } from "node:util";
+import { finished, jsonEvents, makeProject, makesTs, REPO, runMakes, shown, stdoutLines, tempDir, writeFiles } from "./helpers/project.js";
 import { hashOfPath, outLinkTarget, storeEntries, storeOf, validPaths } from "./helpers/store.js";
 
 /** A diamond (/top needs /left and /right, both need base) plus an independent script. */
@@ -336,4 +338,28 @@ test("makes gc removes what no out-link reaches and keeps the closure of every o
   assert.deepEqual(stdoutLines(gc2), [`removed ${newOther.split("/").pop()}`]);
   const clean = await runMakes(dir, ["verify"]);
   assert.equal(clean.code, 0, shown(clean));
+});
+
+test("README: `npm install -g ./packages/cli` gives a makes that runs the tour's makes.ts in a project elsewhere, in a path with a space", async (t) => {
+  const readme = await readFile(join(REPO, "README.md"), "utf8");
+  assert.match(readme, /npm install -g \.\/packages\/cli/, "the README says how to install makes");
+  const tour = /## A tour of `makes.ts`\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(tour !== undefined, "the README has the tour's makes.ts");
+  const prefix = await tempDir(t, "makes-npm-prefix-");
+  // npm's own variables (set when the tests run under `npm test`) would change where it installs
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  await promisify(execFile)("npm", ["install", "-g", "--offline", "--no-audit", "--no-fund", "--prefix", prefix, "./packages/cli"], { cwd: REPO, env });
+  const project = join(await tempDir(t, "makes-own-project-"), "my project");
+  await writeFiles(project, { "makes.ts": tour, "web/index.html": "<p>hi</p>\n" });
+  const child = spawn(join(prefix, "bin", "makes"), ["run", "/site", "/lint", "--", "src"], {
+    cwd: project,
+    env: { ...env, CI: "1", MAKES_STORE: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const r = await finished(child);
+  assert.equal(r.code, 0, shown(r));
+  const [site] = stdoutLines(r);
+  assert.ok(site?.startsWith(join(project, ".makes", "store")), shown(r));
+  assert.equal(await readFile(join(site ?? "", "srv", "index.html"), "utf8"), "<p>hi</p>\n");
+  assert.equal(stdoutLines(r)[1], "linting src");
 });
