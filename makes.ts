@@ -5,24 +5,24 @@ export default ({ inputs, makeContainerImage, makeDerivation, makeScript, projec
   const greeting = makeDerivation({
     name: "greeting",
     env: { WHO: "world" },
-    builder: `mkdir -p $out && echo "hello, $WHO" > $out/greeting.txt`,
+    builder: `mkdir -p "$out" && echo "hello, $WHO" > "$out/greeting.txt"`,
   });
   const site = makeDerivation({
     name: "site",
     env: { src: projectPath("/web"), greeting },
-    builder: `mkdir -p $out/srv && cp -r $src/. $out/srv/ && cp $greeting/greeting.txt $out/srv/`,
+    builder: `mkdir -p "$out/srv" && cp -r "$src/." "$out/srv/" && cp "$greeting/greeting.txt" "$out/srv/"`,
   });
   // The application's files at /app of the image.
   const app = makeDerivation({
     name: "hello-server",
     env: { src: projectPath("/examples/hello-server") },
-    builder: `mkdir -p $out/app && cp -r $src/. $out/app/`,
+    builder: `mkdir -p "$out/app" && cp -r "$src/." "$out/app/"`,
   });
   return {
     jobs: {
       "/greeting": greeting,
       "/site": site,
-      "/hello": makeScript({ name: "hello", entrypoint: `cat ${greeting}/greeting.txt; echo "args: $*"` }),
+      "/hello": makeScript({ name: "hello", entrypoint: `cat "${greeting}/greeting.txt"; echo "args: $*"` }),
       // The seed's example (fluidattacks/makes makeContainerImage), with the host's Debian coreutils
       // where the seed has inputs.nixpkgs.coreutils.
       "/myContainer": makeContainerImage({
@@ -44,8 +44,8 @@ export default ({ inputs, makeContainerImage, makeDerivation, makeScript, projec
               #   RUN mkdir /working-dir
               #   RUN echo my-file-contents > /working-dir/my-file
               #
-              mkdir -p $out/working-dir
-              echo my-file-contents > $out/working-dir/my-file
+              mkdir -p "$out/working-dir"
+              echo my-file-contents > "$out/working-dir/my-file"
             `,
           }),
         ],

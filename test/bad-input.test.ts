@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreLayout } from "@makes/core";
-import { makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type FixtureFile, type MakesResult } from "./helpers/project.js";
+import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type FixtureFile, type MakesResult } from "./helpers/project.js";
 import { hashOfPath, metaHashes, readMeta, storeEntries, storeOf, storeSnapshot, validPaths } from "./helpers/store.js";
 
 const GOOD_JOB = `  const good = makeDerivation({ name: "good", builder: "mkdir -p $out && echo good > $out/file" });`;
@@ -81,6 +81,19 @@ test("1b. makes.ts is found in a directory above the current one (and with -C)",
     assert.equal(s.code, 0, shown(s));
     assert.match(s.stdout, /^\/up\s+script$/m);
   }
+});
+
+test("1c. -C a directory that does not exist (or a file): says so, not that no makes.ts is there", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) });
+  const missing = join(dir, "no-such-dir");
+  const r = await runMakes(dir, ["-C", missing, "run", "/good"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, new RegExp(`-C ${missing}: the directory does not exist`), shown(r));
+  assert.doesNotMatch(r.stderr, /No makes\.ts/);
+  const file = await runMakes(dir, ["-C", join(dir, "makes.ts"), "list"]);
+  assertCleanError(file, 2);
+  assert.match(file.stderr, /makes\.ts: not a directory/, shown(file));
+  assert.equal(existsSync(join(dir, ".makes")), false, "nothing was built in the project above");
 });
 
 test("2. a syntax error: file:line:col and the offending line", async (t) => {
@@ -187,6 +200,37 @@ test("8. a builder that exits 3: job name, exit code, the last 20 lines of its l
   assert.deepEqual(await storeSnapshot(layout), before, "no output, no metadata, no out-link for a failed build");
 });
 
+test("8b. --reporter json carries the log tail as it is; the text reporters quote it", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/fails": makeDerivation({ name: "fails", builder: 'echo "  indented | piped"; echo last; exit 3' }) } };`),
+  });
+  const json = await runMakes(dir, ["run", "/fails", "--reporter", "json"]);
+  assert.equal(json.code, 1, shown(json));
+  const failed = jsonEvents(json).find((e) => e.type === "node-failed");
+  assert.equal(failed?.detail, "  indented | piped\nlast", shown(json));
+  assert.equal(failed?.message, "/fails: the builder exited with code 3");
+  const text = await runMakes(dir, ["run", "/fails"]);
+  assert.match(text.stderr, /^failed {3}\/fails: the builder exited with code 3\n {2}\| {3}indented \| piped\n {2}\| last\n {2}full log: \S+\.log$/m, shown(text));
+});
+
+test("8c. the failure line of an image job starts with the job's name, not the layer's", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": [
+      'import type { MakesArgs } from "@makes/core";',
+      "export default ({ makeContainerImage, makeDerivation }: MakesArgs) => ({ jobs: {",
+      '  "/ififo": makeContainerImage({ layers: [makeDerivation({ name: "fifo", builder: "mkdir -p $out/run; mkfifo $out/run/f" })] }),',
+      '  "/islf": makeContainerImage({ layers: [makeDerivation({ name: "sl", builder: "echo not a directory > $out" })] }),',
+      "} });",
+      "",
+    ].join("\n"),
+  });
+  for (const job of ["/ififo", "/islf"]) {
+    const r = await runMakes(dir, ["run", job]);
+    assertCleanError(r, 1);
+    assert.match(r.stderr, new RegExp(`^failed {3}${job}: \\S`, "m"), shown(r));
+  }
+});
+
 test("9. a builder that exits 0 without creating $out", async (t) => {
   const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/empty": makeDerivation({ name: "empty", builder: "echo did nothing" }) } };`) });
   const before = await storeSnapshot(layout);
@@ -241,6 +285,52 @@ test("14. an unknown flag, or -j 0: a usage error", async (t) => {
   assert.match(broken.stderr, /-j\/--jobs must be a positive whole number/);
 });
 
+test("14b. a flag without its value, or a bad choice: one line naming the flag and what it takes, exit 2", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) };
+  const cases: Array<[string[], RegExp]> = [
+    [["run", "/good", "--store"], /--store needs a value: a directory/],
+    [["run", "/good", "-C"], /-C needs a value: a directory/],
+    [["run", "/good", "--config"], /--config needs a value: a file/],
+    [["run", "/good", "-j"], /-j needs a value: a number/],
+    [["gc", "--keep-since"], /--keep-since needs a value: a duration such as 30m/],
+    [["run", "/good", "--reporter"], /--reporter needs a value: auto, terminal, plain or json/],
+    [["graph", "/good", "--format"], /--format needs a value: dot, mermaid or json/],
+    [["export", "/good", "--format"], /--format needs a value: oci-archive or docker-archive/],
+    [["run", "/good", "--reporter", "bogus"], /--reporter must be one of "auto", "plain", "json", "terminal" \(got "bogus"\)/],
+  ];
+  for (const [args, message] of cases) {
+    const r = await runBroken(t, files, args);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, message, shown(r));
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line:\n${r.stderr}`);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("14c. an empty --store, -C or --config is a usage error, not the current directory; an empty MAKES_STORE is unset", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) });
+  for (const flag of ["--store", "-C", "--config"]) {
+    const r = await runMakes(dir, ["run", "/good", flag, ""]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, new RegExp(`${flag} was given an empty value; it takes a (directory|file)`), shown(r));
+    assert.deepEqual(await readdir(dir), ["makes.ts"], "no store in the project directory, nor its parts scattered in it");
+  }
+  const unset = await runMakes(dir, ["run", "/good"], { env: { MAKES_STORE: "" } });
+  assert.equal(unset.code, 0, shown(unset));
+  assert.deepEqual(await readdir(dir), [".makes", "makes.ts"]);
+});
+
+test("14d. a flag given twice takes its last value", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good, "/also": good } };`) });
+  const second = join(dir, "second-store");
+  const r = await runMakes(dir, ["run", "--store", join(dir, "first-store"), "--store", second, "--reporter", "plain", "--reporter", "json", "/good", "/also"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.equal(stdoutLines(r).length, 2, "both jobs");
+  assert.ok(stdoutLines(r).every((p) => p.startsWith(join(second, "store"))), shown(r));
+  assert.equal(existsSync(join(dir, "first-store")), false);
+  assert.ok(jsonEvents(r).length > 0);
+});
+
 test("15. the store on a nearly full disk: no space left, no half-written path, the earlier output still verifies", async (t) => {
   const dir = await makeProject(t, {
     "makes.ts": makesTs(
@@ -290,6 +380,35 @@ async function fullDisk(dir: string, mountPoint: string): Promise<void> {
   assert.deepEqual(stdoutLines(again), [smallPath]);
   assert.match(again.stderr, /cached\s+\/small/);
 }
+
+test("15b. a store on a read-only file system: says so and how to use another store, exit 1, no stack", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo a > $out" }) } };`) });
+  // outside the project: a store inside it would also hold the loader's bundle of makes.ts
+  const mountPoint = await tempDir(t, "makes-ro-store-");
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint], { stdio: "pipe" });
+  } catch (err) {
+    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the read-only case needs root or CAP_SYS_ADMIN`);
+    return;
+  }
+  try {
+    const store = join(mountPoint, "store");
+    const built = await runMakes(dir, ["--store", store, "run", "/a"]);
+    assert.equal(built.code, 0, shown(built));
+    execFileSync("mount", ["-o", "remount,ro", mountPoint]);
+    await writeFiles(dir, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo changed > $out" }) } };`) });
+    // an existing store (the job fails taking its lock), and one that does not exist yet
+    for (const root of [store, join(mountPoint, "new", "store")]) {
+      const r = await runMakes(dir, ["--store", root, "run", "/a"]);
+      assert.equal(r.code, 1, shown(r));
+      assert.doesNotMatch(r.stderr, /internal error|^\s+at |Permission denied/m, shown(r));
+      assert.match(r.stderr, /read-only file system .*--store DIR/, shown(r));
+      if (root === store) assert.match(r.stderr, /^failed {3}\/a: /m, shown(r));
+    }
+  } finally {
+    execFileSync("umount", [mountPoint]);
+  }
+});
 
 test("a store that is a file (--store FILE, or a file named .makes): a clear message, not an internal error", async (t) => {
   const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`), ".makes": "a file, not a store\n" });

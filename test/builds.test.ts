@@ -1,4 +1,4 @@
-/** How builds run: interrupts, stray background processes, normalised outputs. */
+/** How builds run: interrupts (of builds and of script jobs), stray background processes, normalised outputs. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstat, readdir, readFile } from "node:fs/promises";
@@ -29,6 +29,70 @@ test("Ctrl-C during a build: exit 130, the builder's whole process group stopped
   assert.deepEqual(await readdir(layout.tmpDir), []);
   assert.deepEqual(await readdir(layout.locksDir), []);
   assert.deepEqual(await storeEntries(layout), []);
+});
+
+test("SIGTERM during a build: the same clean stop, exit 143 (128 + 15, as a shell reports it)", async (t) => {
+  const scratch = await tempDir(t);
+  const pids = join(scratch, "pids");
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      `  return { jobs: { "/long": makeDerivation({ name: "long", env: { PIDS: ${JSON.stringify(pids)} }, builder: 'sleep 60 & echo "$$ $!" > "$PIDS"; wait; mkdir $out' }) } };`,
+    ),
+  });
+  const child = spawnMakes(dir, ["run", "/long"]);
+  const result = finished(child);
+  await waitFor("the builder to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
+  const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
+  child.kill("SIGTERM");
+  const r = await result;
+  assert.equal(r.code, 143, shown(r));
+  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+  await waitFor("the builder and its child to be stopped", () => !processAlive(bash) && !processAlive(sleeper), 5000);
+  assert.deepEqual(await readdir(storeOf(dir).tmpDir), []);
+});
+
+/** A script job that records its bash's pid and its children's, then waits on them. */
+function scriptProject(pids: string, entrypoint: string): string {
+  return makesTs(`  return { jobs: { "/srv": makeScript({ name: "srv", env: { PIDS: ${JSON.stringify(pids)} }, entrypoint: ${JSON.stringify(entrypoint)} }) } };`);
+}
+
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  test(`${signal} while a script job runs: passed on to the script's whole process group, makes waits for it and exits ${code}`, async (t) => {
+    const scratch = await tempDir(t);
+    const pids = join(scratch, "pids");
+    // a server-like foreground child (node) of the script's bash, and a background one (sleep)
+    const dir = await makeProject(t, {
+      "makes.ts": scriptProject(pids, `sleep 60 & echo "$!" > "$PIDS"; node -e 'require("fs").appendFileSync(process.env.PIDS, process.pid + "\\n"); setInterval(() => {}, 1000)'`),
+    });
+    const child = spawnMakes(dir, ["run", "/srv"]);
+    const result = finished(child);
+    await waitFor("the script's server to start", async () => /^\d+\n\d+\n$/.test(await readFile(pids, "utf8").catch(() => "")));
+    const [sleeper, server] = (await readFile(pids, "utf8")).trim().split("\n").map(Number) as [number, number];
+    child.kill(signal);
+    const r = await result;
+    assert.equal(r.code, code, shown(r));
+    assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+    assert.equal(processAlive(server), false, "the script's server was stopped before makes exited");
+    assert.equal(processAlive(sleeper), false, "and its background child");
+  });
+}
+
+test("a script that handles the signal itself: makes exits with the script's own code, after the script's children are gone", async (t) => {
+  const scratch = await tempDir(t);
+  const pids = join(scratch, "pids");
+  const dir = await makeProject(t, {
+    "makes.ts": scriptProject(pids, `trap 'echo stopping; exit 5' TERM; sleep 60 & echo "$$ $!" > "$PIDS"; wait`),
+  });
+  const child = spawnMakes(dir, ["run", "/srv"]);
+  const result = finished(child);
+  await waitFor("the script to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
+  const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
+  child.kill("SIGTERM");
+  const r = await result;
+  assert.equal(r.code, 5, shown(r));
+  assert.equal(r.stdout, "stopping\n");
+  assert.equal(processAlive(bash), false);
+  assert.equal(processAlive(sleeper), false, "the script's background child got the signal too");
 });
 
 test("a process a builder leaves in the background neither holds up the build nor outlives it", async (t) => {

@@ -1,10 +1,12 @@
 /** The command line as users script it: list, graph, gc, --dry-run, -j, --keep-going, reporters, log, scripts, stdout. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir } from "./helpers/project.js";
+import { promisify } from "node:util";
+import { finished, jsonEvents, makeProject, makesTs, REPO, runMakes, shown, stdoutLines, tempDir, writeFiles } from "./helpers/project.js";
 import { hashOfPath, outLinkTarget, storeEntries, storeOf, validPaths } from "./helpers/store.js";
 
 /** A diamond (/top needs /left and /right, both need base) plus an independent script. */
@@ -109,6 +111,8 @@ test("--dry-run builds nothing and says what would be built; afterwards it repor
   assert.equal(dry.code, 0, shown(dry));
   assert.equal(dry.stdout, "");
   for (const job of ["/base", "/left", "/right", "/top"]) assert.match(dry.stderr, new RegExp(`would build ${job} → \\S+/store/[0-9a-z]{32}-${job.slice(1)}`));
+  assert.match(dry.stderr, /^makes: dry run: 4 would be built, 0 cached in \S+$/m, "the summary does not read as a failure");
+  assert.doesNotMatch(dry.stderr, /not built|failed/);
   const layout = storeOf(dir);
   assert.deepEqual(await storeEntries(layout), []);
   assert.equal(await outLinkTarget(layout, "/top"), undefined);
@@ -120,6 +124,7 @@ test("--dry-run builds nothing and says what would be built; afterwards it repor
   assert.match(partly.stderr, /cached\s+\/left/);
   assert.match(partly.stderr, /would build \/right/);
   assert.match(partly.stderr, /would build \/top/);
+  assert.match(partly.stderr, /^makes: dry run: 2 would be built, 2 cached in /m);
   assert.equal((await validPaths(layout)).length, 2, "still only what was built before");
   const script = await runMakes(dir, ["run", "--dry-run", "/hello", "--", "x"]);
   assert.equal(script.code, 0, shown(script));
@@ -229,6 +234,13 @@ test("--reporter json: one JSON event per line on stderr, each with a type; node
   assert.equal(syntax.code, 2, shown(syntax));
   assert.deepEqual(jsonEvents(syntax).map((e) => e.type), ["error"]);
   assert.match(String(jsonEvents(syntax)[0]?.message), /makes\.ts:2:\d+/);
+  // every command's errors, and usage errors, are JSON events with --reporter json
+  for (const args of [["list"], ["graph", "/base"], ["why", "/base"], ["log", "/base"], ["run", "/base", "-j"], ["list", "--store", ""]]) {
+    const other = await runMakes(dir, [...args, "--reporter", "json"]);
+    assert.equal(other.code, 2, shown(other));
+    assert.deepEqual(jsonEvents(other).map((e) => e.type), ["error"], `${args.join(" ")}:\n${other.stderr}`);
+    assert.equal(other.stdout, "");
+  }
 });
 
 test("makes log /job prints the build log of its current output, also when cached", async (t) => {
@@ -360,4 +372,28 @@ test("one store shared by two projects (MAKES_STORE): each keeps its own out-lin
   assert.equal(gc2.code, 0, shown(gc2));
   assert.deepEqual(stdoutLines(gc2), [`removed ${pathTwo.split("/").pop() ?? ""}`], "a project that is gone roots nothing");
   assert.ok(existsSync(pathOne));
+});
+
+test("README: `npm install -g ./packages/cli` gives a makes that runs the tour's makes.ts in a project elsewhere, in a path with a space", async (t) => {
+  const readme = await readFile(join(REPO, "README.md"), "utf8");
+  assert.match(readme, /npm install -g \.\/packages\/cli/, "the README says how to install makes");
+  const tour = /## A tour of `makes.ts`\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(tour !== undefined, "the README has the tour's makes.ts");
+  const prefix = await tempDir(t, "makes-npm-prefix-");
+  // npm's own variables (set when the tests run under `npm test`) would change where it installs
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  await promisify(execFile)("npm", ["install", "-g", "--offline", "--no-audit", "--no-fund", "--prefix", prefix, "./packages/cli"], { cwd: REPO, env });
+  const project = join(await tempDir(t, "makes-own-project-"), "my project");
+  await writeFiles(project, { "makes.ts": tour, "web/index.html": "<p>hi</p>\n" });
+  const child = spawn(join(prefix, "bin", "makes"), ["run", "/site", "/lint", "--", "src"], {
+    cwd: project,
+    env: { ...env, CI: "1", MAKES_STORE: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const r = await finished(child);
+  assert.equal(r.code, 0, shown(r));
+  const [site] = stdoutLines(r);
+  assert.ok(site?.startsWith(join(project, ".makes", "store")), shown(r));
+  assert.equal(await readFile(join(site ?? "", "srv", "index.html"), "utf8"), "<p>hi</p>\n");
+  assert.equal(stdoutLines(r)[1], "linting src");
 });

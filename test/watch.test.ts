@@ -91,13 +91,13 @@ class WatchProcess {
     return this.waitFor(IDLE, mark, "the idle line");
   }
 
-  async interrupt(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    this.child.kill("SIGINT");
+  async interrupt(signal: NodeJS.Signals = "SIGINT"): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    this.child.kill(signal);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), WAIT_MS)));
     const result = await Promise.race([this.exited, timeout]);
     clearTimeout(timer);
-    if (result === "timeout") assert.fail(`makes did not exit after SIGINT; stderr:\n${this.stderr}`);
+    if (result === "timeout") assert.fail(`makes did not exit after ${signal}; stderr:\n${this.stderr}`);
     return result;
   }
 
@@ -351,6 +351,23 @@ test("a dev server (script job) is restarted after its input rebuilds; Ctrl-C st
   assert.equal(code, 130);
   assert.equal(processAlive(pids[1] ?? 0), false, "Ctrl-C stopped the server");
   assert.equal(await get(), "");
+});
+
+test("SIGTERM stops watch mode as Ctrl-C does: the script's whole group is stopped, exit 143", async () => {
+  const dir = project({
+    "makes.ts": 'export default ({ makeScript }: any) => ({ jobs: { "/bg": makeScript({ name: "bg", entrypoint: "sleep 60 & echo $! > pids; exec node -e \'require(`fs`).appendFileSync(`pids`, process.pid + `\\\\n`); setInterval(() => {}, 1000)\'" }) } });\n',
+  });
+  const w = new WatchProcess(dir, ["/bg"]);
+  const deadline = Date.now() + WAIT_MS;
+  const started = (): boolean => /^\d+\n\d+\n$/.test(readFileSync(join(dir, "pids"), { encoding: "utf8", flag: "a+" }));
+  while (!started()) {
+    if (Date.now() > deadline) assert.fail(`the script never started; stderr:\n${w.stderr}`);
+    await sleep(20);
+  }
+  const pids = readFileSync(join(dir, "pids"), "utf8").trim().split("\n").map(Number);
+  const { code } = await w.interrupt("SIGTERM");
+  assert.equal(code, 143);
+  assert.deepEqual(pids.map(processAlive), [false, false], "the script and its background child were stopped");
 });
 
 test("Ctrl-C during a build stops it and exits 130; an unknown job at start is a usage error", async () => {

@@ -96,16 +96,14 @@ export async function runBash(ctx: BuildContext, script: string, env: Record<str
   ctx.signal.throwIfAborted();
   const lines = tail.split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
-  const last = lines.slice(-TAIL_LINES).map((l) => `  | ${l}`).join("\n");
+  // The raw lines: reporters quote them and say where the full log is (the failure event carries its path).
+  const last = lines.slice(-TAIL_LINES).join("\n");
+  const detail = last === "" ? undefined : last;
   if (/No space left on device/.test(tail)) {
-    throw new StoreError("no-space", `${ctx.label}: no space left on device while building; free some space (or run \`makes gc\`) and try again`, {
-      detail: `${last}\n  full log: ${ctx.logPath}`,
-    });
+    throw new StoreError("no-space", `${ctx.label}: no space left on device while building; free some space (or run \`makes gc\`) and try again`, { detail });
   }
   const how = typeof code === "number" ? `exited with code ${code}` : `was killed by ${code}`;
-  throw new BuildError("builder-failed", `${ctx.label}: the builder ${how}`, {
-    detail: `${last === "" ? "  (the builder printed nothing)" : last}\n  full log: ${ctx.logPath}`,
-  });
+  throw new BuildError("builder-failed", `${ctx.label}: the builder ${how}${detail === undefined ? " and printed nothing" : ""}`, { detail });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MakesError } from "@makes/core";
 import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import { hideBin, Parser } from "yargs/helpers";
 import { gcCommand } from "./commands/gc.js";
 import { graphCommand, type GraphFormat } from "./commands/graph.js";
 import { listCommand } from "./commands/list.js";
@@ -9,9 +9,11 @@ import { runCommand } from "./commands/run.js";
 import { verifyCommand } from "./commands/verify.js";
 import { whyCommand } from "./commands/why.js";
 import type { ExportFormat } from "@makes/builders";
-import type { GlobalOptions } from "./global-options.js";
+import { checkPathFlags, GLOBAL_FLAG_VALUES, type GlobalOptions } from "./global-options.js";
+import { JsonReporter } from "./reporters/json-reporter.js";
 import { PlainReporter } from "./reporters/plain-reporter.js";
-import type { ReporterName } from "./reporters/reporter.js";
+import type { Reporter, ReporterName } from "./reporters/reporter.js";
+import { usageMessage } from "./usage-message.js";
 
 process.umask(0o022); // outputs and image layers must not depend on the caller's umask
 // A reader that goes away (`makes run -L /x 2>&1 | head -1`) must not abort a build half-way and leave its
@@ -21,18 +23,40 @@ for (const stream of [process.stdout, process.stderr]) stream.on("error", () => 
 let exitCode = 0;
 let usageFailed = false;
 const usageMessages: string[] = [];
+/** What each flag of this command line takes (yargs key → text); a command's builder adds its own. */
+const flagValues = new Map(GLOBAL_FLAG_VALUES);
+
+/**
+ * A flag given twice takes its last value, as in most tools (`makes run --store a --store b`). yargs
+ * collects the values in an array instead; its option to stop doing so also cuts variadic positionals
+ * (`run /a /b`) to their last value.
+ */
+function single<T>(value: unknown): T | undefined {
+  return (Array.isArray(value) ? value.at(-1) : value) as T | undefined;
+}
 
 function globals(argv: Record<string, unknown>): GlobalOptions {
-  return {
-    C: argv.C as string | undefined,
-    config: argv.config as string | undefined,
-    store: argv.store as string | undefined,
-    jobs: argv.j as number | undefined,
-    keepGoing: argv.keepGoing === true,
-    dryRun: argv.dryRun === true,
-    printLogs: argv.printLogs === true,
-    reporter: (argv.reporter as ReporterName | undefined) ?? "auto",
+  const options: GlobalOptions = {
+    C: single<string>(argv.C),
+    config: single<string>(argv.config),
+    store: single<string>(argv.store),
+    jobs: single<number>(argv.j),
+    keepGoing: single(argv.keepGoing) === true,
+    dryRun: single(argv.dryRun) === true,
+    printLogs: single(argv.printLogs) === true,
+    reporter: single<ReporterName>(argv.reporter) ?? "auto",
   };
+  checkPathFlags(options);
+  return options;
+}
+
+/**
+ * The reporter for an error that ends the command outside a run (a usage error, a broken makes.ts in
+ * `makes list`): with `--reporter json` it is a JSON event too, as it is for `makes run`. Read from the
+ * raw arguments because yargs may have failed to parse them.
+ */
+function errorReporter(args: readonly string[]): Reporter {
+  return single(Parser([...args], { string: ["reporter"] }).reporter) === "json" ? new JsonReporter() : new PlainReporter();
 }
 
 /** The part of yargs' internal API that `skipHelpCache` touches; not in its published types. */
@@ -51,11 +75,13 @@ function skipHelpCache(cli: Argv): void {
   if (usage !== undefined && typeof usage.cacheHelpMessage === "function") usage.cacheHelpMessage = () => undefined;
 }
 
+const rawArgs = hideBin(process.argv);
+const dashDash = rawArgs.indexOf("--");
+/** makes's own arguments; those after `--` are a script's. */
+const ourArgs = dashDash === -1 ? rawArgs : rawArgs.slice(0, dashDash);
+const scriptArgs = dashDash === -1 ? [] : rawArgs.slice(dashDash + 1);
+
 async function main(): Promise<void> {
-  const rawArgs = hideBin(process.argv);
-  const dashDash = rawArgs.indexOf("--");
-  const ourArgs = dashDash === -1 ? rawArgs : rawArgs.slice(0, dashDash);
-  const scriptArgs = dashDash === -1 ? [] : rawArgs.slice(dashDash + 1);
   const run = async (fn: () => Promise<number>): Promise<void> => {
     if (usageFailed) return; // yargs already reported a usage error for this command line
     exitCode = await fn();
@@ -71,7 +97,7 @@ async function main(): Promise<void> {
     .option("keep-going", { type: "boolean", describe: "Build everything that does not depend on a failure", global: true })
     .option("dry-run", { type: "boolean", describe: "Show what would be built and what is cached", global: true })
     .option("L", { alias: "print-logs", type: "boolean", describe: "Print the logs of builds as they run", global: true })
-    .option("reporter", { choices: ["auto", "plain", "json", "terminal"] as const, default: "auto", describe: "How progress is shown on stderr", global: true })
+    .option("reporter", { choices: ["auto", "plain", "json", "terminal"] as const, default: "auto", describe: "How progress is shown on stderr", requiresArg: true, global: true })
     .command(
       "run <targets..>",
       "Build jobs (names or globs) and print their output paths; run script jobs (arguments after --)",
@@ -79,44 +105,53 @@ async function main(): Promise<void> {
       (argv) =>
         run(async () => {
           const options = { ...globals(argv), jobs_: (argv.targets as string[] | undefined) ?? [], scriptArgs };
-          if (argv.watch === true) {
+          if (single(argv.watch) === true) {
             const { watchCommand } = await import("./commands/watch.js");
             return watchCommand(options);
           }
           return runCommand(options);
         }),
     )
-    .command("list", "List the jobs with their kind", (y) => y.option("json", { type: "boolean", describe: "As JSON" }), (argv) => run(() => listCommand({ ...globals(argv), json: argv.json === true })))
+    .command("list", "List the jobs with their kind", (y) => y.option("json", { type: "boolean", describe: "As JSON" }), (argv) => run(() => listCommand({ ...globals(argv), json: single(argv.json) === true })))
     .command(
       "graph <targets..>",
       "Print the build graph of jobs with each node's hash and state",
-      (y) => y.positional("targets", { type: "string", array: true }).option("format", { choices: ["dot", "mermaid", "json"] as const, default: "dot" }),
-      (argv) => run(() => graphCommand({ ...globals(argv), jobs_: (argv.targets as string[] | undefined) ?? [], format: argv.format as GraphFormat })),
+      (y) => {
+        flagValues.set("format", "dot, mermaid or json");
+        return y.positional("targets", { type: "string", array: true }).option("format", { choices: ["dot", "mermaid", "json"] as const, default: "dot", requiresArg: true });
+      },
+      (argv) => run(() => graphCommand({ ...globals(argv), jobs_: (argv.targets as string[] | undefined) ?? [], format: single<GraphFormat>(argv.format) ?? "dot" })),
     )
     .command(
       "why <job>",
       "Explain, input by input, why the job's closure would be rebuilt",
       (y) => y.positional("job", { type: "string" }).option("json", { type: "boolean" }).option("all", { type: "boolean", describe: "Also list nodes that are built" }),
-      (argv) => run(() => whyCommand({ ...globals(argv), job: String(argv.job), json: argv.json === true, all: argv.all === true })),
+      (argv) => run(() => whyCommand({ ...globals(argv), job: String(argv.job), json: single(argv.json) === true, all: single(argv.all) === true })),
     )
     .command("log <job>", "Print the build log of the job's current output", (y) => y.positional("job", { type: "string" }), (argv) => run(() => logCommand({ ...globals(argv), job: String(argv.job) })))
     .command(
       "gc",
       "Remove store paths that no out-link reaches",
-      (y) => y.option("keep-since", { type: "string", describe: "Also keep paths built within this duration (30m, 12h, 7d)", requiresArg: true }),
-      (argv) => run(() => gcCommand({ ...globals(argv), keepSince: argv.keepSince as string | undefined })),
+      (y) => {
+        flagValues.set("keep-since", "a duration such as 30m, 12h or 7d");
+        return y.option("keep-since", { type: "string", describe: "Also keep paths built within this duration (30m, 12h, 7d)", requiresArg: true });
+      },
+      (argv) => run(() => gcCommand({ ...globals(argv), keepSince: single<string>(argv.keepSince) })),
     )
     .command(
       "export <job>",
       "Write an image job as one tar (oci-archive or docker-archive)",
-      (y) =>
-        y
+      (y) => {
+        flagValues.set("format", "oci-archive or docker-archive");
+        flagValues.set("o", "a file to write, or - for stdout");
+        return y
           .positional("job", { type: "string" })
-          .option("format", { choices: ["oci-archive", "docker-archive"] as const, demandOption: true, describe: "Archive format" })
-          .option("o", { alias: "output", type: "string", requiresArg: true, describe: "File to write, or - for stdout" }),
+          .option("format", { choices: ["oci-archive", "docker-archive"] as const, demandOption: true, requiresArg: true, describe: "Archive format" })
+          .option("o", { alias: "output", type: "string", requiresArg: true, describe: "File to write, or - for stdout" });
+      },
       async (argv) => {
         const { exportCommand } = await import("./commands/export.js");
-        await run(() => exportCommand({ ...globals(argv), job: String(argv.job), format: argv.format as ExportFormat, output: argv.o as string | undefined }));
+        await run(() => exportCommand({ ...globals(argv), job: String(argv.job), format: single<ExportFormat>(argv.format) as ExportFormat, output: single<string>(argv.o) }));
       },
     )
     .command(
@@ -131,8 +166,11 @@ async function main(): Promise<void> {
     // a fifth of a no-op run's time.
     .help(wantsHelp)
     .version(false)
-    .fail((message, error) => {
-      if (error !== undefined && error !== null) throw error;
+    // yargs calls this with a message for a usage problem of the command line (a missing flag value
+    // comes with a YError too), and with only an error when a command's handler failed: that one is
+    // not the user's doing here, and goes on to the caller of parseAsync.
+    .fail((message: string | null | undefined, error: Error | null | undefined) => {
+      if ((message === null || message === undefined) && error !== undefined && error !== null) throw error;
       usageFailed = true;
       usageMessages.push(message ?? "bad usage");
     });
@@ -143,7 +181,7 @@ async function main(): Promise<void> {
     // flag is the one to name: `run --frobnicate /job` otherwise reads as a missing job, because
     // the unknown flag swallowed "/job" as its value.
     const message = usageMessages.find((m) => m.startsWith("Unknown argument")) ?? usageMessages[0];
-    new PlainReporter().error(`${message ?? "bad usage"}; see \`makes --help\``);
+    errorReporter(ourArgs).error(`${usageMessage(message ?? "bad usage", flagValues)}; see \`makes --help\``);
     exitCode = 2;
   }
 }
@@ -166,7 +204,7 @@ main().then(
   () => exitAfterOutput(exitCode),
   (err: unknown) => {
     if (err instanceof MakesError) {
-      new PlainReporter().error(err.message, err.detail);
+      errorReporter(ourArgs).error(err.message, err.detail);
       exitAfterOutput(err.exitCode);
       return;
     }

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { signalGroup, stopGroup } from "./process-group.js";
 
 /** Time a script gets to exit after SIGTERM before its process group is killed. */
 const STOP_GRACE_MS = 3000;
-const POLL_MS = 20;
 
 interface RunningScript {
   readonly job: string;
@@ -11,23 +11,6 @@ interface RunningScript {
   readonly pgid: number;
   stopping: boolean;
   readonly exited: Promise<void>;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-function killGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 /**
@@ -81,7 +64,7 @@ export class ScriptSupervisor {
 
   /** Synchronous last resort when the process exits without stopAll. */
   killAllNow(): void {
-    for (const r of this.#running.values()) killGroup(r.pgid, "SIGKILL");
+    for (const r of this.#running.values()) signalGroup(r.pgid, "SIGKILL");
   }
 
   #start(job: string, executable: string): void {
@@ -111,11 +94,7 @@ export class ScriptSupervisor {
   async #stop(running: RunningScript): Promise<void> {
     running.stopping = true;
     if (this.#running.get(running.job) === running) this.#running.delete(running.job);
-    killGroup(running.pgid, "SIGTERM");
-    // The leader (bash) may exit before the server it started: wait for the whole group.
-    const deadline = Date.now() + STOP_GRACE_MS;
-    while (groupAlive(running.pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
-    if (groupAlive(running.pgid)) killGroup(running.pgid, "SIGKILL");
+    await stopGroup(running.pgid, STOP_GRACE_MS);
     await running.exited;
   }
 }

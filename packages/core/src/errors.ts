@@ -1,3 +1,6 @@
+import { accessSync, constants, existsSync } from "node:fs";
+import { dirname } from "node:path";
+
 /**
  * Expected failures. Every error a user can cause is a MakesError subclass with a `reason`;
  * the CLI prints `message` as one line (plus `detail` lines when present) and exits with `exitCode`.
@@ -75,7 +78,7 @@ export class BuildError extends MakesError {
   }
 }
 
-export type StoreErrorReason = "no-space" | "permission" | "not-a-directory" | "corrupt" | "busy";
+export type StoreErrorReason = "no-space" | "permission" | "read-only" | "not-a-directory" | "corrupt" | "busy";
 
 /** The store could not be written or read. */
 export class StoreError extends MakesError {
@@ -89,14 +92,35 @@ export class StoreError extends MakesError {
   }
 }
 
+/**
+ * Node's recursive mkdir reports a directory it could not create on a read-only file system (or in a
+ * directory it may not write) as ENOENT; the nearest existing ancestor tells the real reason.
+ */
+function mkdirCause(err: NodeJS.ErrnoException): unknown {
+  if (err.code !== "ENOENT" || err.syscall !== "mkdir" || err.path === undefined) return err;
+  let dir = dirname(err.path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch (cause) {
+    return cause;
+  }
+  return err;
+}
+
 /** Turns an fs error from writing the store into a StoreError when the user can act on it. */
-export function storeErrorFrom(err: unknown, what: string): unknown {
+export function storeErrorFrom(error: unknown, what: string): unknown {
+  const err = error instanceof Error ? mkdirCause(error as NodeJS.ErrnoException) : error;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === "ENOSPC" || code === "EDQUOT") {
     return new StoreError("no-space", `No space left on device while ${what}; free some space (or run \`makes gc\`) and try again.`, { cause: err });
   }
-  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-    return new StoreError("permission", `Permission denied while ${what} (${code}); check that the store directory is writable.`, { cause: err });
+  if (code === "EROFS") {
+    const path = (err as NodeJS.ErrnoException).path;
+    return new StoreError("read-only", `The store is on a read-only file system${path === undefined ? "" : ` (${path})`} while ${what}; use a writable store directory with --store DIR (or MAKES_STORE=DIR).`, { cause: err });
+  }
+  if (code === "EACCES" || code === "EPERM") {
+    return new StoreError("permission", `Permission denied while ${what} (${code}); check that the store directory is writable, or use another with --store DIR.`, { cause: err });
   }
   if (code === "ENOTDIR") {
     // `--store FILE`, or a file named .makes: the user's doing, and theirs to move.

@@ -29,7 +29,7 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
       throw new UsageError("bad-flag", `-o ${args.output ?? ""} is a directory; give a file name, for example -o ${join(args.output ?? "", "image.tar")}`);
     }
   }
-  const reporter = createReporter(args.reporter);
+  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   const { signal, dispose } = interruptSignal();
   try {
     const project = await openProject(args);

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { MakesError, type Project } from "@makes/core";
 import { concurrencyOf, type GlobalOptions } from "../global-options.js";
-import { interruptSignal } from "../interrupt.js";
+import { interruptExitCode, interruptSignal } from "../interrupt.js";
 import { openProject } from "../open-project.js";
 import { createReporter } from "../reporters/create-reporter.js";
 import type { Reporter } from "../reporters/reporter.js";
+import { runScript } from "../run-script.js";
 
 export interface RunArgs extends GlobalOptions {
   readonly jobs_: readonly string[];
@@ -22,28 +22,12 @@ export async function buildOnce(project: Project, args: RunArgs, reporter: Repor
     signal,
     emit: (e) => reporter.onEvent(e),
   });
-  if (signal.aborted) return { code: 130, outputs: outcome.outputs };
+  if (signal.aborted) return { code: interruptExitCode(signal), outputs: outcome.outputs };
   return { code: outcome.failed ? 1 : 0, outputs: outcome.outputs };
 }
 
-/** Runs a built script in the caller's directory with the caller's environment; resolves to its exit code. */
-export function runScript(executable: string, scriptArgs: readonly string[], signal?: AbortSignal): Promise<number> {
-  return new Promise((resolve) => {
-    const child = spawn(executable, [...scriptArgs], { stdio: "inherit", env: process.env, cwd: process.cwd() });
-    const onAbort = (): void => {
-      child.kill("SIGTERM");
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", () => resolve(127));
-    child.on("close", (code, sig) => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(code ?? (sig === "SIGINT" ? 130 : 128 + 15));
-    });
-  });
-}
-
 export async function runCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter);
+  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   const { signal, dispose } = interruptSignal();
   try {
     concurrencyOf(args); // a bad -j is a usage error before makes.ts is loaded and hashed
@@ -58,9 +42,11 @@ export async function runCommand(args: RunArgs): Promise<number> {
       else process.stdout.write(`${path}\n`);
     }
     if (code !== 0) return code;
-    dispose();
     for (const executable of scripts) {
-      const scriptCode = await runScript(executable, args.scriptArgs);
+      if (signal.aborted) return interruptExitCode(signal); // a signal after the build: no script is started
+      const running = runScript(executable, args.scriptArgs);
+      dispose(); // the script passes signals on now; the run's handler would abort nothing, or exit makes
+      const scriptCode = await running;
       if (scriptCode !== 0) return scriptCode;
     }
     return 0;

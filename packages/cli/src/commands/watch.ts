@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { findConfig, MakesError, UsageError, type Plan, type Project } from "@makes/core";
 import { watch, type FSWatcher } from "chokidar";
 import { concurrencyOf, storeOption } from "../global-options.js";
-import { interruptSignal } from "../interrupt.js";
+import { interruptExitCode, interruptSignal } from "../interrupt.js";
 import { cwdOf, openProject } from "../open-project.js";
 import { createReporter } from "../reporters/create-reporter.js";
 import type { Reporter } from "../reporters/reporter.js";
@@ -17,13 +17,13 @@ const SELF_TRIGGER_WARNING_AFTER = 3;
 
 /**
  * `makes run --watch <jobs...>`: build, then rebuild whenever makes.ts, a file it imports or a source
- * tree of the jobs' closure changes, until Ctrl-C (exit 130). Each iteration reloads the config when a
+ * tree of the jobs' closure changes, until Ctrl-C (exit 130; SIGTERM 143). Each iteration reloads the config when a
  * config file changed, re-hashes the closure and, only if a hash changed, runs it (the engine builds
  * just the nodes whose store path is missing), prints the output paths and restarts script jobs.
  * Errors — a broken makes.ts, a failed build — are reported and watching goes on.
  */
 export async function watchCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter);
+  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   let configPath: string;
   try {
     concurrencyOf(args); // a bad -j is a usage error now, not at every iteration
@@ -89,7 +89,7 @@ class WatchSession {
     if ((await first) === "usage-error") return 2;
     if (!this.signal.aborted) await new Promise((resolve) => this.signal.addEventListener("abort", resolve, { once: true }));
     await this.#queue.close(); // the running iteration sees the abort: its builds are stopped
-    return 130;
+    return interruptExitCode(this.signal);
   }
 
   async close(): Promise<void> {

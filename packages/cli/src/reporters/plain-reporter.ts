@@ -1,14 +1,17 @@
 import type { MakesEvent } from "@makes/core";
 import { formatDuration } from "./format-duration.js";
 import { CoalescingWriter } from "./coalescing-writer.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./reporter.js";
 
 /** One line per event on stderr: for logs and CI. */
 export class PlainReporter implements Reporter {
   readonly #out: CoalescingWriter | undefined;
   private readonly write: (text: string) => void;
 
-  constructor(write?: (text: string) => void) {
+  constructor(
+    write?: (text: string) => void,
+    private readonly options: ReporterOptions = {},
+  ) {
     this.#out = write === undefined ? new CoalescingWriter() : undefined;
     this.write = write ?? this.#out?.write ?? ((t) => process.stderr.write(t));
   }
@@ -35,7 +38,7 @@ export class PlainReporter implements Reporter {
       case "node-skipped":
         return `skipped  ${event.node.label}: ${event.because}`;
       case "node-failed":
-        return `failed   ${event.message}${event.detail === undefined ? "" : `\n${event.detail}`}`;
+        return failureLines(event);
       case "node-log":
         return event.text
           .replace(/\n$/, "")
@@ -45,7 +48,7 @@ export class PlainReporter implements Reporter {
       case "warning":
         return `warning: ${event.node === undefined ? "" : `${event.node.label}: `}${event.message}`;
       case "run-finished":
-        return summaryLine(event);
+        return summaryLine(event, this.options);
       default: {
         const never: never = event;
         return never;
@@ -67,7 +70,28 @@ export class PlainReporter implements Reporter {
   }
 }
 
-export function summaryLine(event: Extract<MakesEvent, { type: "run-finished" }>): string {
+/**
+ * A failure: the job's label first (messages from the store or an image's layers name a package or a
+ * path, not the job), then the event's raw detail quoted line by line, then where the full log is.
+ */
+export function failureLines(event: Extract<MakesEvent, { type: "node-failed" }>): string {
+  const { label } = event.node;
+  const named = event.message === label || event.message.startsWith(`${label}:`) || event.message.startsWith(`${label} `);
+  const lines = [`failed   ${named ? event.message : `${label}: ${event.message}`}`];
+  if (event.detail !== undefined && event.detail !== "") {
+    lines.push(...event.detail.replace(/\n$/, "").split("\n").map((l) => `  | ${l}`));
+    if (event.logPath !== undefined && !event.detail.includes(event.logPath)) lines.push(`  full log: ${event.logPath}`);
+  }
+  return lines.join("\n");
+}
+
+export function summaryLine(event: Extract<MakesEvent, { type: "run-finished" }>, options: ReporterOptions = {}): string {
+  if (options.dryRun === true) {
+    // Nothing is built in a dry run: what is neither cached nor failed is what a run would build.
+    const parts = [`${event.skipped} would be built`, `${event.cached} cached`];
+    if (event.failed > 0) parts.push(`${event.failed} failed`);
+    return `makes: dry run: ${parts.join(", ")} in ${formatDuration(event.durationMs)}`;
+  }
   const parts = [`${event.built} built`, `${event.cached} cached`, `${event.failed} failed`];
   if (event.skipped > 0) parts.push(`${event.skipped} not built`);
   return `makes: ${parts.join(", ")} in ${formatDuration(event.durationMs)}`;

@@ -10,3 +10,8 @@ export interface Reporter {
 }
 
 export type ReporterName = "auto" | "plain" | "json" | "terminal";
+
+export interface ReporterOptions {
+  /** `--dry-run`: the summary says what would be built rather than counting it as not built. */
+  readonly dryRun?: boolean;
+}

@@ -1,7 +1,7 @@
 import type { MakesEvent, NodeInfo } from "@makes/core";
 import { formatDuration } from "./format-duration.js";
 import { PlainReporter, summaryLine } from "./plain-reporter.js";
-import type { Reporter } from "./reporter.js";
+import type { Reporter, ReporterOptions } from "./reporter.js";
 
 /** Redraws often enough to look live, rarely enough to cost nothing. */
 const REDRAW_MS = 100;
@@ -15,9 +15,14 @@ export class TerminalReporter implements Reporter {
   private counts = { built: 0, cached: 0, failed: 0, total: 0 };
   private drawnLines = 0;
   private timer: NodeJS.Timeout | undefined;
-  private readonly plain = new PlainReporter((t) => this.above(t));
+  private readonly plain: PlainReporter;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    private readonly options: ReporterOptions = {},
+  ) {
+    this.plain = new PlainReporter((t) => this.above(t), options);
+  }
 
   onEvent(event: MakesEvent): void {
     switch (event.type) {
@@ -46,7 +51,7 @@ export class TerminalReporter implements Reporter {
       case "run-finished":
         this.stop();
         this.clear();
-        this.stream.write(`${summaryLine(event)}\n`);
+        this.stream.write(`${summaryLine(event, this.options)}\n`);
         return;
       case "node-skipped":
       case "node-would-build":
@@ -75,7 +80,8 @@ export class TerminalReporter implements Reporter {
   private draw(): void {
     this.clear();
     const now = Date.now();
-    const width = this.stream.columns ?? 80;
+    // A pty whose size was never set (`script -qc`) reports 0 columns: not a width to clip to.
+    const width = this.stream.columns || 80;
     const lines = [...this.running.values()].slice(0, 8).map(({ node, since }) => `  ⠿ ${node.label} ${formatDuration(now - since)}`.slice(0, width - 1));
     if (this.running.size > 8) lines.push(`  … and ${this.running.size - 8} more`);
     const { built, cached, failed, total } = this.counts;
