@@ -237,6 +237,7 @@ test("9. a builder that exits 0 without creating $out", async (t) => {
   const r = await runMakes(dir, ["--store", layout.root, "run", "/empty"]);
   assertCleanError(r, 1);
   assert.match(r.stderr, /\/empty: the builder finished without creating \$out/);
+  assert.match(r.stderr, /^  full log: \S+\.log$/m, "says where the log is");
   assert.deepEqual(await storeSnapshot(layout), before);
 });
 

@@ -246,6 +246,18 @@ test("case 10, not ignored: a builder writing into its own source tree is report
   });
   const w = new WatchProcess(dir, ["/app"]);
   await w.waitFor(/^warning: the last 3 rebuilds were each started by files that changed while the previous one was building \(src\/build\.txt\)/m, 0, "the loop warning");
+  await w.waitFor(/paused: save a file to rebuild/, 0, "the paused idle line");
+  // Paused: the builder (which appends a line to build.txt each time it runs) is not run again...
+  const builds = (): number => readFileSync(join(dir, "src", "build.txt"), "utf8").split("\n").filter((l) => l !== "").length;
+  const pausedAt = builds();
+  assert.equal(pausedAt, 4, "the first build and the 3 rebuilds it set off, then nothing");
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.equal(builds(), pausedAt, "no rebuild while paused");
+  // ...until the user saves a file; then the loop runs its 3 rebuilds again and pauses again.
+  const mark = w.mark();
+  write(dir, "src/main.txt", "v2\n");
+  await w.waitFor(/paused: save a file to rebuild/, mark, "paused again");
+  assert.equal(builds(), pausedAt + 4);
   await w.kill();
 });
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { constants, existsSync, readFileSync } from "node:fs";
+import { access, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
@@ -168,9 +168,10 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
   const projectDir = dirname(configPath);
   const mains = await findFolderMains(projectDir);
   let dir = bundleDir(projectDir, options.cacheDir);
-  // A cache directory that cannot be made (a store path that is a file, a read-only node_modules) only
+  // A cache directory that cannot be made or written (a store path that is a file, a read-only store or
+  // node_modules) only
   // costs the cache: the bundle then goes beside makes.ts, and the store's own error comes later.
-  if (dir !== projectDir && !(await mkdir(dir, { recursive: true }).then(() => true, () => false))) dir = projectDir;
+  if (dir !== projectDir && !(await mkdir(dir, { recursive: true }).then(() => access(dir, constants.W_OK)).then(() => true, () => false))) dir = projectDir;
   const cacheable = dir !== projectDir;
   // One cache per config file: projects that share a node_modules (a monorepo), or --config, must not
   // load each other's bundle.

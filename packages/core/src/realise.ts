@@ -170,9 +170,7 @@ export async function realise(
       try {
         await lstat(out);
       } catch {
-        throw new BuildError("no-output", `${info.label}: the builder finished without creating $out; write the output to "$out" (a file or a directory)`, {
-          detail: `log: ${logPath}`,
-        });
+        throw new BuildError("no-output", `${info.label}: the builder finished without creating $out; write the output to "$out" (a file or a directory)`);
       }
       const digest = await treeDigest(out, { normalise: true, known, spells: [store.locationNeedle] }).catch((err: unknown) => {
         throw err instanceof BuildError ? new BuildError(err.reason, `${info.label}: ${err.message}`) : storeErrorFrom(err, `recording the output of ${info.label}`);

@@ -12,8 +12,12 @@ import { IterationQueue } from "../watch-queue.js";
 import { ScriptSupervisor } from "../watch-scripts.js";
 import type { RunArgs } from "./run.js";
 
-/** Iterations in a row started only by files that changed while the previous one was building. */
-const SELF_TRIGGER_WARNING_AFTER = 3;
+/**
+ * Rebuilds in a row started only by files that changed while the previous one was building, after which
+ * watching pauses: three, so that a job that writes once or twice (a generated file that then stays the
+ * same) never trips it.
+ */
+const SELF_TRIGGER_LIMIT = 3;
 
 /**
  * `makes run --watch <jobs...>`: build, then rebuild whenever makes.ts, a file it imports or a source
@@ -175,7 +179,10 @@ class WatchSession {
     if (this.#firstDone && configChanges.length === 0) {
       this.reporter.info(`makes: ${changed.size === 0 ? "inputs" : describeChanges(changed)} changed; rebuilding`);
     }
-    this.#noteSelfTrigger(selfTriggered, changed);
+    if (this.#pausedBySelfTrigger(selfTriggered, changed)) {
+      await this.#watchAndIdle("; paused: save a file to rebuild");
+      return "ok";
+    }
     const runStarted = performance.now();
     this.#building = true;
     let outcome;
@@ -261,15 +268,21 @@ class WatchSession {
     this.#queue.notify(path);
   }
 
-  /** Warns when a job seems to write into its own watched sources (each build triggers the next). */
-  #noteSelfTrigger(selfTriggered: boolean, changed: ReadonlySet<string>): void {
+  /**
+   * A job that writes into its own watched sources makes each build start the next. After
+   * SELF_TRIGGER_LIMIT such rebuilds in a row makes warns, naming the files, and does not rebuild again until a
+   * file changes while no build runs (a save by the user), which starts the count again.
+   */
+  #pausedBySelfTrigger(selfTriggered: boolean, changed: ReadonlySet<string>): boolean {
     this.#selfTriggerStreak = selfTriggered ? this.#selfTriggerStreak + 1 : 0;
-    if (this.#selfTriggerStreak === SELF_TRIGGER_WARNING_AFTER) {
+    if (this.#selfTriggerStreak <= SELF_TRIGGER_LIMIT) return false;
+    if (this.#selfTriggerStreak === SELF_TRIGGER_LIMIT + 1) {
       this.reporter.onEvent({
         type: "warning",
-        message: `the last ${SELF_TRIGGER_WARNING_AFTER} rebuilds were each started by files that changed while the previous one was building (${describeChanges(changed)}); a job may be writing into a source tree it depends on. Write such files elsewhere, or list them in .gitignore so that they are not part of the tree.`,
+        message: `the last ${SELF_TRIGGER_LIMIT} rebuilds were each started by files that changed while the previous one was building (${describeChanges(changed)}); a job may be writing into a source tree it depends on. Write such files elsewhere, or list them in .gitignore so that they are not part of the tree. Not rebuilding until a file changes while no build runs.`,
       });
     }
+    return true;
   }
 
   #internalError(err: unknown): void {

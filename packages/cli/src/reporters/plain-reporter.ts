@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import type { MakesEvent } from "@makes/core";
 import { formatDuration } from "./format-duration.js";
 import { CoalescingWriter } from "./coalescing-writer.js";
@@ -78,10 +79,9 @@ export function failureLines(event: Extract<MakesEvent, { type: "node-failed" }>
   const { label } = event.node;
   const named = event.message === label || event.message.startsWith(`${label}:`) || event.message.startsWith(`${label} `);
   const lines = [`failed   ${named ? event.message : `${label}: ${event.message}`}`];
-  if (event.detail !== undefined && event.detail !== "") {
-    lines.push(...event.detail.replace(/\n$/, "").split("\n").map((l) => `  | ${l}`));
-    if (event.logPath !== undefined && !event.detail.includes(event.logPath)) lines.push(`  full log: ${event.logPath}`);
-  }
+  if (event.detail !== undefined && event.detail !== "") lines.push(...event.detail.replace(/\n$/, "").split("\n").map((l) => `  | ${l}`));
+  // A failure before the builder started (a lock, a full disk) has no log worth pointing at.
+  if (event.logPath !== undefined && !(event.detail ?? "").includes(event.logPath) && existsSync(event.logPath)) lines.push(`  full log: ${event.logPath}`);
   return lines.join("\n");
 }
 
