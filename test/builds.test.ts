@@ -7,49 +7,31 @@ import { finished, makeProject, makesTs, runMakes, shown, spawnMakes, stdoutLine
 import { storeEntries, storeOf, validPaths } from "./helpers/store.js";
 
 
-test("Ctrl-C during a build: exit 130, the builder's whole process group stopped, no temporary directory or lock left", async (t) => {
-  const scratch = await tempDir(t);
-  const pids = join(scratch, "pids");
-  const dir = await makeProject(t, {
-    "makes.ts": makesTs(
-      `  return { jobs: { "/long": makeDerivation({ name: "long", env: { PIDS: ${JSON.stringify(pids)} }, builder: 'sleep 60 & echo "$$ $!" > "$PIDS"; wait; mkdir $out' }) } };`,
-    ),
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+  test(`${signal} during a build: exit ${code} (128 + the signal, as a shell reports it), the builder's whole process group stopped, no temporary directory or lock left`, async (t) => {
+    const scratch = await tempDir(t);
+    const pids = join(scratch, "pids");
+    const dir = await makeProject(t, {
+      "makes.ts": makesTs(
+        `  return { jobs: { "/long": makeDerivation({ name: "long", env: { PIDS: ${JSON.stringify(pids)} }, builder: 'sleep 60 & echo "$$ $!" > "$PIDS"; wait; mkdir $out' }) } };`,
+      ),
+    });
+    const child = spawnMakes(dir, ["run", "/long"]);
+    const result = finished(child);
+    await waitFor("the builder to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
+    const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
+    child.kill(signal);
+    const r = await result;
+    assert.equal(r.code, code, shown(r));
+    assert.equal(r.stdout, "");
+    assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
+    await waitFor("the builder and its child to be stopped", () => !processAlive(bash) && !processAlive(sleeper), 5000);
+    const layout = storeOf(dir);
+    assert.deepEqual(await readdir(layout.tmpDir), []);
+    assert.deepEqual(await readdir(layout.locksDir), []);
+    assert.deepEqual(await storeEntries(layout), []);
   });
-  const child = spawnMakes(dir, ["run", "/long"]);
-  const result = finished(child);
-  await waitFor("the builder to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
-  const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
-  child.kill("SIGINT");
-  const r = await result;
-  assert.equal(r.code, 130, shown(r));
-  assert.equal(r.stdout, "");
-  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
-  await waitFor("the builder and its child to be stopped", () => !processAlive(bash) && !processAlive(sleeper), 5000);
-  const layout = storeOf(dir);
-  assert.deepEqual(await readdir(layout.tmpDir), []);
-  assert.deepEqual(await readdir(layout.locksDir), []);
-  assert.deepEqual(await storeEntries(layout), []);
-});
-
-test("SIGTERM during a build: the same clean stop, exit 143 (128 + 15, as a shell reports it)", async (t) => {
-  const scratch = await tempDir(t);
-  const pids = join(scratch, "pids");
-  const dir = await makeProject(t, {
-    "makes.ts": makesTs(
-      `  return { jobs: { "/long": makeDerivation({ name: "long", env: { PIDS: ${JSON.stringify(pids)} }, builder: 'sleep 60 & echo "$$ $!" > "$PIDS"; wait; mkdir $out' }) } };`,
-    ),
-  });
-  const child = spawnMakes(dir, ["run", "/long"]);
-  const result = finished(child);
-  await waitFor("the builder to start", async () => /\d+ \d+\n/.test(await readFile(pids, "utf8").catch(() => "")));
-  const [bash, sleeper] = (await readFile(pids, "utf8")).trim().split(" ").map(Number) as [number, number];
-  child.kill("SIGTERM");
-  const r = await result;
-  assert.equal(r.code, 143, shown(r));
-  assert.doesNotMatch(r.stderr, /internal error|^\s+at /m);
-  await waitFor("the builder and its child to be stopped", () => !processAlive(bash) && !processAlive(sleeper), 5000);
-  assert.deepEqual(await readdir(storeOf(dir).tmpDir), []);
-});
+}
 
 /** A script job that records its bash's pid and its children's, then waits on them. */
 function scriptProject(pids: string, entrypoint: string): string {
