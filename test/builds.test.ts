@@ -3,7 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { lstat, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { finished, makeProject, makesTs, runMakes, shown, spawnMakes, stdoutLines, tempDir, waitFor, processAlive } from "./helpers/project.js";
+import { spawnSync } from "node:child_process";
+import { finished, makeProject, makesTs, MAKES_BIN, runMakes, shown, spawnMakes, stdoutLines, tempDir, waitFor, processAlive } from "./helpers/project.js";
 import { storeEntries, storeOf, validPaths } from "./helpers/store.js";
 
 
@@ -110,4 +111,15 @@ test("outputs are normalised: fixed mtimes, the modes the builder left", async (
   }
   assert.deepEqual(modes, { "": "755", bin: "755", "bin/tool": "755", private: "700", "private/secret": "600" });
   assert.deepEqual((await validPaths(storeOf(dir))).length, 1);
+});
+
+test("from a terminal a script job runs as a foreground job: it can open /dev/tty (a password prompt would work)", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/tty": makeScript({ name: "tty", entrypoint: 'exec 3</dev/tty && echo "tty-ok"' }) } };`),
+  });
+  // script(1) runs makes on a pseudo-terminal: its stdin is a TTY, as in an interactive shell
+  const command = [process.execPath, MAKES_BIN, "run", "/tty"].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+  const r = spawnSync("script", ["-qec", command, "/dev/null"], { cwd: dir, encoding: "utf8", env: { ...process.env, CI: "1" }, timeout: 60_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /tty-ok/);
 });
