@@ -141,11 +141,16 @@ test("5. a job named myJob: says to rename it to /myJob", async (t) => {
   assert.match(r.stderr, /rename it to "\/myJob"/);
 });
 
-test("5b. job names with a . or .. segment are refused before anything is built", async (t) => {
+test("5b. job names with a . or .. segment, or too long for a file name, are refused before anything is built", async (t) => {
   for (const name of ["/.", "/..", "/a/../b", "/a/./b", "/a/.."]) {
     const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { ${JSON.stringify(name)}: good } };`) }, ["run", name]);
     assertCleanError(r, 2);
     assert.match(r.stderr, /is not a valid job name/, name);
+  }
+  for (const name of [`/${"x".repeat(300)}`, `/${"x".repeat(150)}/${"y".repeat(60)}`]) {
+    const r = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { ${JSON.stringify(name)}: good } };`) }, ["run", name]);
+    assertCleanError(r, 2);
+    assert.match(r.stderr, /is too long \(\d+ characters as a file name; at most 200\)/, name);
   }
   const ok = await runBroken(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/.hidden/..x/a.b": good } };`) }, ["list"]);
   assert.equal(ok.code, 0, ok.stderr);

@@ -123,3 +123,18 @@ test("from a terminal a script job runs as a foreground job: it can open /dev/tt
   assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /tty-ok/);
 });
+
+test("an output that names the build's temporary $out builds, with a warning naming the file", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/selfref": makeDerivation({ name: "selfref", builder: 'mkdir -p "$out/lib" "$out/bin" && echo x > "$out/lib/x" && ln -s "$out/lib/x" "$out/bin/x"' }) } };`),
+  });
+  const r = await runMakes(dir, ["run", "/selfref"]);
+  assert.equal(r.code, 0, shown(r));
+  assert.match(r.stderr, /warning: \/selfref: "bin\/x" names the build's temporary \$out/);
+  const clean = await makeProject(t, {
+    "makes.ts": makesTs(`  return { jobs: { "/rel": makeDerivation({ name: "rel", builder: 'mkdir -p "$out/lib" "$out/bin" && echo x > "$out/lib/x" && ln -s ../lib/x "$out/bin/x"' }) } };`),
+  });
+  const ok = await runMakes(clean, ["run", "/rel"]);
+  assert.equal(ok.code, 0, shown(ok));
+  assert.doesNotMatch(ok.stderr, /warning/, "a relative link is no warning");
+});

@@ -70,3 +70,24 @@ test("a fixed-output derivation whose output does not match: both hashes, exit 1
   const valid = await validPaths(storeOf(dir));
   assert.ok(!valid.some((p) => p.endsWith("-fixed")), `no valid path for the fixed output: ${valid.join(", ")}`);
 });
+
+test("a fixed-output derivation whose output names a store path is refused: its path would be right in this store only", async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": makesTs(
+      [
+        `  const dep = makeDerivation({ name: "dep", builder: "echo dep > $out" });`,
+        // the hash matches (it is computed the same way here), but the content is a store path
+        `  const f = makeDerivation({ name: "f", env: { dep }, outputHash: process.env.HASH ?? "${"0".repeat(64)}", builder: 'echo "$dep" > "$out"' });`,
+        `  return { jobs: { "/f": f } };`,
+      ].join("\n"),
+    ),
+  });
+  const first = await runMakes(dir, ["run", "/f"]);
+  assert.equal(first.code, 1, shown(first));
+  const actual = /got ([0-9a-f]{64})/.exec(first.stderr)?.[1];
+  assert.ok(actual !== undefined, shown(first));
+  const r = await runMakes(dir, ["run", "/f"], { env: { HASH: actual } });
+  assert.equal(r.code, 1, shown(r));
+  assert.match(r.stderr, /^failed {3}\/f: the output of a fixed-output derivation names a store path/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});

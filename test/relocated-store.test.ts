@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFile, rename } from "node:fs/promises";
+import { mkdir, readFile, rename, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, type MakesResult } from "./helpers/project.js";
 
@@ -57,4 +57,19 @@ test("a moved store rebuilds what spells its old location, keeps what does not, 
 
   const again = await run(moved, jobs);
   assert.deepEqual(again.built, [], "once rebuilt in the moved store, everything is a hit");
+});
+
+test("one store reached through a symlink and by its real path is one store: no rebuild when the spelling changes", async (t) => {
+  const parent = await tempDir(t);
+  const real = join(parent, "real-store");
+  const link = join(parent, "store-link");
+  await mkdir(real);
+  await symlink(real, link);
+  const dir = await makeProject(t, { "makes.ts": PROJECT });
+  const first = await run(dir, ["--store", link, "/app"]);
+  assert.deepEqual(first.built, ["/app", "lib"]);
+  assert.ok(stdoutLines(first.r)[0]?.startsWith(join(real, "store")), "paths are spelled by the store's real path");
+  for (const store of [real, link, join(link, "..", "real-store")]) {
+    assert.deepEqual((await run(dir, ["--store", store, "/app"])).built, [], `the same store, however it is spelled (${store})`);
+  }
 });

@@ -1,4 +1,5 @@
 import { ConfigError } from "./errors.js";
+import { encodeJob } from "./store-layout.js";
 import { withoutProcessExit } from "./without-process-exit.js";
 import { configThrew, type LoadedConfig } from "./load-config.js";
 import { isMakesNode, type MakesNode } from "./makes-node.js";
@@ -10,8 +11,18 @@ import { isMakesNode, type MakesNode } from "./makes-node.js";
  */
 const JOB_NAME = /^(\/(?!\.\.?(?:\/|$))[A-Za-z0-9._@+-]+)+$/;
 
+/**
+ * The longest job name, as its out-link's file name spells it (percent-encoded, without the leading `/`): a
+ * file name may have 255 bytes, and the job record's temporary file adds `.json.<pid>.<random>.tmp`.
+ */
+const MAX_ENCODED_JOB_NAME = 200;
+
 export function checkJobName(name: string, where: string): void {
-  if (JOB_NAME.test(name)) return;
+  if (JOB_NAME.test(name)) {
+    const length = encodeJob(name).length;
+    if (length <= MAX_ENCODED_JOB_NAME) return;
+    throw new ConfigError("bad-job-name", `${where}: the job name ${JSON.stringify(`${name.slice(0, 60)}…`)} is too long (${length} characters as a file name; at most ${MAX_ENCODED_JOB_NAME}); use a shorter name`);
+  }
   if (!name.startsWith("/") && JOB_NAME.test(`/${name}`)) {
     throw new ConfigError("bad-job-name", `${where}: the job "${name}" must start with "/"; rename it to "/${name}".`);
   }

@@ -97,7 +97,7 @@ export async function copyOutputUnlessItSpells(from: string, to: string, forbidd
 export interface Reused {
   readonly fromHash: string;
   readonly fromPath: string;
-  readonly digest: { readonly digest: string; readonly size: number; readonly spelled: boolean };
+  readonly digest: { readonly digest: string; readonly size: number; readonly spelled: ReadonlyMap<string, string> };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { realpathSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { BuildGraph } from "./build-graph.js";
+import { canonicalPath } from "./canonical-path.js";
 import { collectJobs } from "./collect-jobs.js";
 import type { EventSink } from "./events.js";
 import { findConfig } from "./find-config.js";
@@ -66,7 +67,7 @@ export class Project {
     // match ours when the project was reached through a symlink (`-C link`).
     const projectDir = realpathSync(dirname(found));
     const configPath = join(projectDir, basename(found));
-    const storeDir = options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir);
+    const storeDir = canonicalPath(options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir));
     const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);

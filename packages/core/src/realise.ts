@@ -85,7 +85,7 @@ export async function realise(
       // Every dependency is valid here (built or cached just before); one that spells the store's location
       // makes this output spell it too, whatever a search of this output finds.
       const depSpellsRoot = deps.some((d) => store.readMetaSync(hashOf(d))?.spellsRoot !== false);
-      const metaFor = (digest: { digest: string; size: number; spelled: boolean }, extra: Partial<StoreMeta>): StoreMeta => ({
+      const metaFor = (digest: { digest: string; size: number; spelled: ReadonlyMap<string, string> }, extra: Partial<StoreMeta>): StoreMeta => ({
         format: 1,
         hash: info.hash,
         name: node.name,
@@ -100,7 +100,7 @@ export async function realise(
         inputs: hashed?.inputs ?? {},
         depLabels: Object.fromEntries(deps.map((d) => [hashOf(d), graph.labelOf(d)])),
         root: store.root,
-        spellsRoot: depSpellsRoot || digest.spelled,
+        spellsRoot: depSpellsRoot || digest.spelled.has(store.locationNeedle),
         ...extra,
       });
       tmp = await store.makeTempDir(info.hash);
@@ -172,9 +172,11 @@ export async function realise(
       } catch {
         throw new BuildError("no-output", `${info.label}: the builder finished without creating $out; write the output to "$out" (a file or a directory)`);
       }
-      const digest = await treeDigest(out, { normalise: true, known, spells: [store.locationNeedle] }).catch((err: unknown) => {
+      const ownTmp = `${tmp}/`;
+      const digest = await treeDigest(out, { normalise: true, known, spells: [store.locationNeedle, ownTmp] }).catch((err: unknown) => {
         throw err instanceof BuildError ? new BuildError(err.reason, `${info.label}: ${err.message}`) : storeErrorFrom(err, `recording the output of ${info.label}`);
       });
+      checkSpelled(node, info.label, digest.spelled, store.locationNeedle, ownTmp, emit, info);
       await new Promise<void>((resolve, reject) => logStream.end(() => (logError === undefined ? resolve() : reject(logFailure()))));
       await store.install(out, metaFor(digest, { stats }));
       // Recorded after the path is valid; a crash before it only costs a later reuse.
@@ -247,4 +249,38 @@ export async function realise(
 
   const settled = await Promise.all(nodes.map(async (n) => [n, await resultOf(n)] as const));
   return new Map(settled);
+}
+
+/**
+ * What an output may not name. A fixed-output node's path does not depend on its dependencies (see
+ * MakesNode.fixedOutput), so an output naming a store path would be right in this store only: refused, as Nix
+ * refuses references in fixed-output derivations. `$out` is a temporary path renamed into the store after the
+ * build (no self-reference rewriting, unlike Nix): an output naming it points at nothing once the build ends,
+ * which is worth a warning, not a failure (a log or a cache file of a tool may name it harmlessly).
+ */
+function checkSpelled(
+  node: MakesNode,
+  label: string,
+  spelled: ReadonlyMap<string, string>,
+  storeNeedle: string,
+  ownTmp: string,
+  emit: EventSink,
+  info: NodeInfo,
+): void {
+  const shown = (rel: string | undefined): string => (rel === undefined || rel === "" ? "the output" : JSON.stringify(rel));
+  const inStore = spelled.get(storeNeedle);
+  if (node.fixedOutput && inStore !== undefined) {
+    throw new BuildError(
+      "bad-output",
+      `${label}: the output of a fixed-output derivation names a store path (in ${shown(inStore)}), so it would only be right in this store; copy what it needs into $out instead of referring to it, or drop outputHash`,
+    );
+  }
+  const tmp = spelled.get(ownTmp);
+  if (tmp !== undefined) {
+    emit({
+      type: "warning",
+      node: info,
+      message: `${shown(tmp)} names the build's temporary $out (${ownTmp}…), which is gone once the build ends: makes does not rewrite self-references as Nix does; use relative paths (ln -s ../lib/x, "$(dirname "$0")") within the output`,
+    });
+  }
 }

@@ -14,8 +14,8 @@ export interface TreeDigest {
   readonly digest: string;
   readonly size: number;
   readonly entries: number;
-  /** Whether a file's content or a symlink's target contains one of the `spells` strings (see treeDigest). */
-  readonly spelled: boolean;
+  /** Each of the `spells` strings (see treeDigest) that a file's content or a symlink's target contains → the first such entry's relative path. */
+  readonly spelled: ReadonlyMap<string, string>;
 }
 
 /**
@@ -42,7 +42,7 @@ export async function treeDigest(
 ): Promise<TreeDigest> {
   const hash = createHash("sha256");
   const spells = options.spells ?? [];
-  let spelled = false;
+  const spelled = new Map<string, string>();
   let size = 0;
   let entries = 0;
   const visit = async (abs: string, rel: string): Promise<void> => {
@@ -51,7 +51,7 @@ export async function treeDigest(
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) {
       const target = await readlink(abs);
-      spelled ||= spells.some((needle) => target.includes(needle));
+      for (const needle of spells) if (target.includes(needle) && !spelled.has(needle)) spelled.set(needle, rel);
       hash.update(`l\0${rel}\0${target}\n`);
     } else if (st.isDirectory()) {
       hash.update(`d\0${rel}\0${mode}\n`);
@@ -61,8 +61,8 @@ export async function treeDigest(
       size += st.size;
       let digest = options.known?.get(rel);
       if (digest === undefined) {
-        const read = await digestAndSearch(abs, spelled ? [] : spells);
-        spelled ||= read.found;
+        const read = await digestAndSearch(abs, spells.filter((needle) => !spelled.has(needle)));
+        for (const needle of read.found) spelled.set(needle, rel);
         digest = read.digest;
       }
       hash.update(`f\0${rel}\0${mode}\0${st.size}\0${digest}\n`);
@@ -75,9 +75,9 @@ export async function treeDigest(
   return { digest: hash.digest("hex"), size, entries, spelled };
 }
 
-/** A file's sha256 (hex), and whether it contains one of `needles`, in one read. */
-async function digestAndSearch(path: string, needles: readonly string[]): Promise<{ digest: string; found: boolean }> {
-  if (needles.length === 0) return { digest: await sha256File(path), found: false };
+/** A file's sha256 (hex), and which of `needles` it contains, in one read. */
+async function digestAndSearch(path: string, needles: readonly string[]): Promise<{ digest: string; found: ReadonlySet<string> }> {
+  if (needles.length === 0) return { digest: await sha256File(path), found: new Set() };
   const hash = createHash("sha256");
   const search = new NeedleSearch(needles);
   for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
