@@ -251,6 +251,7 @@ test("10. makeDerivation without name, or with a / or a space in it", async (t) 
     [`makeDerivation({ builder: "mkdir $out" } as any)`, /`name` is required/],
     [`makeDerivation({ name: "a/b", builder: "mkdir $out" })`, /"a\/b" may only contain .*no "\/" or spaces/],
     [`makeDerivation({ name: "a b", builder: "mkdir $out" })`, /"a b" may only contain .*rename it, for example to "a-b"/],
+    [`makeDerivation({ name: "n".repeat(201), builder: "mkdir $out" })`, /is 201 characters long, over the 200 a store path's name may have/],
   ];
   for (const [call, message] of cases) {
     const r = await runBroken(t, { "makes.ts": makesTs(`  return { jobs: { "/x": ${call} } };`) }, ["run", "/x"]);

@@ -397,3 +397,23 @@ test("README: `npm install -g ./packages/cli` gives a makes that runs the tour's
   assert.equal(await readFile(join(site ?? "", "srv", "index.html"), "utf8"), "<p>hi</p>\n");
   assert.equal(stdoutLines(r)[1], "linting src");
 });
+
+test("makes gc drops the out-links of jobs that makes.ts no longer has, and then their outputs", async (t) => {
+  const both = makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo a > $out" }), "/b": makeDerivation({ name: "b", builder: "echo b > $out" }) } };`);
+  const dir = await makeProject(t, { "makes.ts": both });
+  const r = await runMakes(dir, ["run", "/a", "/b"]);
+  assert.equal(r.code, 0, shown(r));
+  const [a, b] = stdoutLines(r) as [string, string];
+  await writeFile(join(dir, "makes.ts"), both.replace(/, "\/b": makeDerivation\([^)]*\)/, ""));
+  const dry = await runMakes(dir, ["gc", "--dry-run"]);
+  assert.equal(dry.code, 0, shown(dry));
+  assert.match(dry.stderr, /\/b is no longer a job of makes\.ts; would drop its out-link/);
+  assert.deepEqual(stdoutLines(dry), [`would remove ${b.split("/").pop() ?? ""}`]);
+  assert.ok(existsSync(b) && existsSync(storeOf(dir).outLink("/b")), "a dry run changes nothing");
+  const gc = await runMakes(dir, ["gc"]);
+  assert.equal(gc.code, 0, shown(gc));
+  assert.deepEqual(stdoutLines(gc), [`removed ${b.split("/").pop() ?? ""}`]);
+  assert.equal(existsSync(b), false);
+  assert.ok(existsSync(a), "the job makes.ts still has keeps its output");
+  assert.equal(existsSync(storeOf(dir).jobRecord("/b")), false, "its job record went with it");
+});

@@ -45,13 +45,18 @@ export function refsOf(texts: readonly string[], extra: readonly MakesNode[] = [
 }
 
 /** Store names: letters, digits and `+._?=-`, not starting with a dot, as in Nix. */
+/** A store path's file name is `<32-character hash>-<name>` and must stay well under the 255 bytes of a file name. */
+const MAX_NAME = 200;
 const STORE_NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
 
 export function checkName(builder: string, name: unknown): string {
   if (typeof name !== "string" || name === "") {
     throw new ConfigError("bad-argument", `${builder}: \`name\` is required and must be a non-empty string, for example name: "hello"`);
   }
-  if (!STORE_NAME.test(name) || name.length > 200) {
+  if (STORE_NAME.test(name) && name.length > MAX_NAME) {
+    throw new ConfigError("bad-argument", `${builder}: the name ${JSON.stringify(`${name.slice(0, 60)}…`)} is ${name.length} characters long, over the ${MAX_NAME} a store path's name may have; use a shorter name`);
+  }
+  if (!STORE_NAME.test(name)) {
     throw new ConfigError(
       "bad-argument",
       `${builder}: the name ${JSON.stringify(name.slice(0, 80))} may only contain letters, digits and + . _ ? = - (no "/" or spaces, not starting with "."); rename it, for example to ${JSON.stringify(name.slice(0, 80).replace(/[^A-Za-z0-9+._?=-]/g, "-").replace(/^\.+/, "") || "job")}`,

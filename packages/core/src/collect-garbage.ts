@@ -4,6 +4,8 @@ import { refuseWhileBuilding } from "./refuse-while-building.js";
 import type { Store } from "./store.js";
 
 export interface GcResult {
+  /** Out-links (job names) removed because the project no longer has those jobs. */
+  readonly staleJobs: readonly string[];
   readonly removed: readonly string[];
   readonly freedBytes: number;
   readonly kept: number;
@@ -20,11 +22,24 @@ async function sizeOf(path: string): Promise<number> {
 
 /**
  * Removes store paths that no out-link reaches (through the deps and runtime deps recorded in their
- * metadata). With `keepSinceMs`, paths built more recently than that are kept too.
+ * metadata). With `keepSinceMs`, paths built more recently than that are kept too. With `jobs` (the jobs
+ * makes.ts has now), this project's out-links of jobs it no longer has go first, with their records: a job
+ * deleted from makes.ts does not keep its outputs forever.
  * The metadata goes first, so an interrupted gc leaves paths that are merely invalid, never valid and partial.
  */
-export async function collectGarbage(store: Store, options: { keepSinceMs?: number | undefined; dryRun?: boolean }): Promise<GcResult> {
+export async function collectGarbage(
+  store: Store,
+  options: { keepSinceMs?: number | undefined; dryRun?: boolean; jobs?: ReadonlySet<string> },
+): Promise<GcResult> {
   await refuseWhileBuilding(store, "makes gc");
+  const staleJobs: string[] = [];
+  if (options.jobs !== undefined) {
+    for (const job of await store.ownOutLinks()) {
+      if (options.jobs.has(job)) continue;
+      staleJobs.push(job);
+      if (options.dryRun !== true) await store.removeOutLink(job);
+    }
+  }
   const live = new Set<string>();
   const visit = async (hash: string): Promise<void> => {
     if (live.has(hash)) return;
@@ -32,7 +47,12 @@ export async function collectGarbage(store: Store, options: { keepSinceMs?: numb
     const meta = await store.readMeta(hash);
     for (const dep of [...(meta?.deps ?? []), ...(meta?.runtimeDeps ?? [])]) await visit(dep);
   };
-  for (const target of (await store.outLinks({ prune: options.dryRun !== true })).values()) await visit(target.slice(0, 32));
+  // Keys as outLinks() spells them; in a dry run the stale out-links are still there, and count as gone.
+  const ns = store.layout.namespace;
+  const stale = new Set(staleJobs.map((job) => (ns === "" ? job : `${ns}:${job}`)));
+  for (const [key, target] of await store.outLinks({ prune: options.dryRun !== true })) {
+    if (!stale.has(key)) await visit(target.slice(0, 32));
+  }
   const now = Date.now();
   const removed: string[] = [];
   let freedBytes = 0;
@@ -73,5 +93,5 @@ export async function collectGarbage(store: Store, options: { keepSinceMs?: numb
     await rm(store.layout.metaPath(hash), { force: true });
     await rm(store.layout.logPath(hash), { force: true });
   }
-  return { removed, freedBytes, kept };
+  return { staleJobs, removed, freedBytes, kept };
 }

@@ -104,6 +104,18 @@ test("the kept bundle: kept for files older than the bundle, used while they are
   assert.equal(await load(), "bbbb");
 });
 
+test("a package that is imported but not installed: the import's file:line:col and how to install it, not the bundle's path", async (t) => {
+  const dir = await project(t, {
+    "makes.ts": `import { x } from "./helper.ts";\nexport default ({ node }: any) => ({ jobs: { "/j": node(x) } });\n`,
+    "helper.ts": `// a helper\nimport pad from "left-pad-not-installed";\nexport const x = pad("a", 2);\n`,
+    "node_modules/.keep": "",
+  });
+  const err = await configError(loadConfig(join(dir, "makes.ts")));
+  assert.match(err.message, /helper\.ts:2:17: "left-pad-not-installed" is imported but not installed; run `npm install left-pad-not-installed`/);
+  assert.doesNotMatch(err.message, /makes-config-/, "the temporary bundle is not named");
+  assert.match(err.detail ?? "", /2 \| import pad from "left-pad-not-installed";/);
+});
+
 test("a syntax error is a ConfigError with file:line:col and the offending line", async (t) => {
   const dir = await project(t, {
     "makes.ts": `export default () => ({\n  jobs: {\n    "/a": 1 +,\n  },\n});\n`,

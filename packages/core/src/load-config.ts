@@ -160,6 +160,30 @@ export function configThrew(err: unknown, configPath: string, when: string, file
 }
 
 /**
+ * A package that makes.ts (or a file it imports) imports but that is not installed: Node names the bundle
+ * that imported it, which the user never wrote, so the error points at the import in their own file instead.
+ */
+function missingPackage(err: unknown, configPath: string, files: readonly string[]): ConfigError | undefined {
+  if ((err as NodeJS.ErrnoException | undefined)?.code !== "ERR_MODULE_NOT_FOUND") return undefined;
+  const name = /Cannot find package '([^']+)'/.exec((err as Error).message)?.[1];
+  if (name === undefined) return undefined;
+  const spec = new RegExp(`(["'\`])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\1|/)`);
+  for (const file of files) {
+    const lines = readFileSync(file, "utf8").split("\n");
+    const index = lines.findIndex((l) => spec.test(l));
+    const line = lines[index];
+    if (line === undefined) continue;
+    const col = line.search(spec) + 1;
+    return new ConfigError(
+      "config-throws",
+      `${relative(process.cwd(), file) || file}:${index + 1}:${col}: ${JSON.stringify(name)} is imported but not installed; run \`npm install ${name}\` in ${dirname(configPath)} (or fix the import)`,
+      { detail: `  ${index + 1} | ${line}`, cause: err },
+    );
+  }
+  return undefined;
+}
+
+/**
  * Loads makes.ts (and makes/**\/main.ts) with esbuild: the user's own files are bundled, packages stay
  * external, the bundle is written to a unique temporary .mjs, imported and deleted. The bundle is
  * reused while none of its input files changed, so a no-op run does not start esbuild.
@@ -245,7 +269,7 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
     const url = `${pathToFileURL(bundlePath).href}?v=${randomBytes(4).toString("hex")}`;
     module = await withoutProcessExit(async () => (await import(url)) as Record<string, unknown>);
   } catch (err) {
-    throw configThrew(err, configPath, "while loading", Object.keys(cache.inputs));
+    throw missingPackage(err, configPath, Object.keys(cache.inputs)) ?? configThrew(err, configPath, "while loading", Object.keys(cache.inputs));
   } finally {
     if (temporary !== undefined) await rm(temporary, { force: true });
   }

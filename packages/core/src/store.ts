@@ -207,6 +207,19 @@ export class Store {
     return links;
   }
 
+  /** The jobs of this project (this store's namespace) that have an out-link. */
+  async ownOutLinks(): Promise<string[]> {
+    const dir = join(this.layout.outDir, this.layout.namespace);
+    const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+    return entries.filter((e) => e.isSymbolicLink() && !e.name.endsWith(".tmp")).map((e) => decodeJob(e.name)).sort();
+  }
+
+  /** Removes a job's out-link and then its record (as they are written the other way round, an out-link always has its record). */
+  async removeOutLink(job: string): Promise<void> {
+    await rm(this.layout.outLink(job), { force: true });
+    await rm(this.layout.jobRecord(job), { force: true });
+  }
+
   async writeJobRecord(record: JobRecord): Promise<void> {
     await writeFileAtomic(this.layout.jobRecord(record.job), JSON.stringify(record));
   }

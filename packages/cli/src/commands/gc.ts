@@ -21,7 +21,8 @@ function formatBytes(n: number): string {
 export async function gcCommand(args: GlobalOptions & { readonly keepSince: string | undefined }): Promise<number> {
   const keepSinceMs = args.keepSince === undefined ? undefined : parseDuration(args.keepSince);
   const project = await openProject(args);
-  const result = await collectGarbage(project.store, { keepSinceMs, dryRun: args.dryRun });
+  const result = await collectGarbage(project.store, { keepSinceMs, dryRun: args.dryRun, jobs: new Set(project.jobs.keys()) });
+  for (const job of result.staleJobs) process.stderr.write(`makes gc: ${job} is no longer a job of ${project.shown(project.loaded.configPath)}; ${args.dryRun ? "would drop" : "dropped"} its out-link\n`);
   const layers = await pruneLayerCache(project.store.root, { dryRun: args.dryRun });
   for (const entry of result.removed) process.stdout.write(`${args.dryRun ? "would remove" : "removed"} ${entry}\n`);
   const freed = formatBytes(result.freedBytes + layers.bytes);
