@@ -21,7 +21,7 @@ export interface ImageSpec {
  * Bump when what the image writer produces from the same inputs changes (layer planning, tar rules, JSON
  * shape): images are input-addressed, so without it a store would keep serving images made the old way.
  */
-const IMAGE_FORMAT = "makes-image-2";
+const IMAGE_FORMAT = "makes-image-3";
 
 /** A docker reference name from a job name: `/packages/Web/image` → `packages/web/image`. */
 export function imageNameFor(label: string): string {
