@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -85,4 +86,28 @@ test("fromImage that is not a node or a string naming one is refused before anyt
   assert.equal(r.code, 2, shown(r));
   assert.match(r.stderr, /fromImage must be an image job/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test("an image in layers is refused before anything is built, suggesting fromImage", async (t) => {
+  const cases = [
+    ["makeContainerImage({ layers: [files, base] })", /^makes: error: makes\.ts:\d+:\d+: makeContainerImage: layers\[1\] is an image \(a makeContainerImage\), which cannot be a layer: its OCI layout files would land in the root; to build on top of it, pass it as fromImage instead$/m],
+    ["makeContainerImage({ layers: [makeContainerImage({ name: \"example/base\", layers: [files] })] })", /makeContainerImage: layers\[0\] is the image "example\/base" \(a makeContainerImage\)/],
+    // an image brought in as another package's runtime dependency: found when the graph is walked
+    ["makeContainerImage({ layers: [makeDerivation({ name: \"tool\", builder: \"mkdir -p $out\", runtimeDeps: [base] })] })", /^makes: error: makeContainerImage: a runtime dependency of tool is an image \(a makeContainerImage\), which cannot be a layer: .*pass it as fromImage instead$/m],
+  ] as const;
+  for (const [image, pattern] of cases) {
+    const dir = await makeProject(t, {
+      "makes.ts": `export default ({ makeDerivation, makeContainerImage }) => {
+  const files = makeDerivation({ name: "files", builder: "mkdir -p $out/etc && echo x > $out/etc/x" });
+  const base = makeContainerImage({ layers: [files] });
+  return { jobs: { "/base": base, "/image": ${image} } };
+};`,
+    });
+    const r = await runMakes(dir, ["run", "/image", "--reporter", "plain"]);
+    assert.equal(r.code, 2, shown(r));
+    assert.match(r.stderr, pattern, shown(r));
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, shown(r));
+    assert.equal(r.stdout, "");
+    assert.ok(!existsSync(join(dir, ".makes", "store")) || readdirSync(join(dir, ".makes", "store")).length === 0, `nothing was built: ${shown(r)}`);
+  }
 });

@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { MakesNode, nodesIn as nodesInText, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { ConfigError, MakesNode, nodesIn as nodesInText, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import type { BaseImage } from "./oci/base-image.js";
 import type { ImageOptions } from "./oci/image-options.js";
 import type { LayerPackage } from "./oci/layer-package.js";
@@ -33,6 +33,17 @@ export function imageNameFor(label: string): string {
 }
 
 /**
+ * An image as a layer package would put its OCI layout files (index.json, blobs/) at `/` of the new image:
+ * never what was meant. Building on an image is what fromImage does.
+ */
+export function imageAsLayer(where: string, image: ImageNode): ConfigError {
+  return new ConfigError(
+    "bad-argument",
+    `makeContainerImage: ${where} is ${typeof image.spec.raw["name"] === "string" ? `the image "${image.spec.raw["name"]}"` : "an image"} (a makeContainerImage), which cannot be a layer: its OCI layout files would land in the root; to build on top of it, pass it as fromImage instead`,
+  );
+}
+
+/**
  * makeContainerImage's node. Its output is a store directory that is an OCI image layout and a
  * docker-archive at once. The packages in `layers` and their runtime dependencies are its deps; each
  * contributes its store contents at `/`. Layers are cached by the hashes of the store paths in them.
@@ -54,6 +65,8 @@ export class ImageNode extends MakesNode {
       while (queue.length > 0) {
         const node = queue.shift();
         if (node === undefined || seen.includes(node)) continue;
+        // makeContainerImage refuses an image in `layers`; this is one that another package brings at run time
+        if (node instanceof ImageNode) throw imageAsLayer(`a runtime dependency of ${seen.find((p) => p.runtimeDeps().includes(node))?.name ?? "a layer"}`, node);
         seen.push(node);
         queue.push(...node.runtimeDeps());
       }
