@@ -6,10 +6,11 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeProject, runMakes, shown, stdoutLines, tempDir } from "./helpers/project.ts";
+import { storeOf } from "./helpers/store.ts";
 
 interface Manifest {
   layers: Array<{ digest: string }>;
@@ -109,5 +110,40 @@ test("an image in layers is refused before anything is built, suggesting fromIma
     assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, shown(r));
     assert.equal(r.stdout, "");
     assert.ok(!existsSync(join(dir, ".makes", "store")) || readdirSync(join(dir, ".makes", "store")).length === 0, `nothing was built: ${shown(r)}`);
+  }
+});
+
+test("a fromImage archive that is garbage, cut short or escapes fails its job in one line, leaving no lock or build directory", { timeout: 120_000 }, async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": `export default ({ makeDerivation, makeContainerImage, projectPath }) => ({ jobs: {
+  "/base": makeContainerImage({ layers: [makeDerivation({ name: "files", builder: "mkdir -p $out/etc && head -c 100000 /dev/urandom > $out/etc/x" })] }),
+  "/image": makeContainerImage({ fromImage: \`\${projectPath("/images")}/base.tar\`, layers: [makeDerivation({ name: "mine", builder: "mkdir -p $out/etc && echo mine > $out/etc/mine" })] }),
+} });`,
+    "images/base.tar": "garbage\n",
+  });
+  const base = await runMakes(dir, ["run", "/base", "--reporter", "plain"]);
+  assert.equal(base.code, 0, shown(base));
+  const work = await tempDir(t);
+  execFileSync("skopeo", ["copy", `oci:${stdoutLines(base)[0] ?? ""}:latest`, `docker-archive:${join(work, "good.tar")}:base:1`]);
+  const good = await readFile(join(work, "good.tar"));
+  await mkdir(join(work, "sub"));
+  await writeFile(join(work, "pwn"), "pwned\n");
+  execFileSync("tar", ["-cPf", join(work, "evil.tar"), "-C", join(work, "sub"), "../pwn"]); // -P keeps the ../ name
+  for (const [content, what] of [
+    ["garbage\n", /is not a tar archive/],
+    [good.subarray(0, Math.floor(good.length / 2)), /is truncated/],
+    [await readFile(join(work, "evil.tar")), /has an entry outside the archive \("\.\.\/pwn"\)/],
+  ] as const) {
+    await writeFile(join(dir, "images", "base.tar"), content);
+    const r = await runMakes(dir, ["run", "/image", "--reporter", "plain"]);
+    assert.equal(r.code, 1, shown(r));
+    const failed = r.stderr.split("\n").filter((l) => l.startsWith("failed "));
+    assert.equal(failed.length, 1, shown(r));
+    assert.match(failed[0] ?? "", /^failed {3}\/image: makeContainerImage: fromImage \S+-images\/base\.tar /);
+    assert.match(failed[0] ?? "", what);
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Error:/, shown(r));
+    const layout = storeOf(dir);
+    assert.deepEqual(await readdir(layout.locksDir).catch(() => []), [], "no lock left");
+    assert.deepEqual(await readdir(layout.tmpDir).catch(() => []), [], "no build directory left");
   }
 });
