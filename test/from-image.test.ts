@@ -5,10 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFile } from "node:fs/promises";
+import { existsSync, readdirSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { makeProject, runMakes, shown, stdoutLines, tempDir } from "./helpers/project.ts";
+import { storeOf } from "./helpers/store.ts";
 
 interface Manifest {
   layers: Array<{ digest: string }>;
@@ -85,4 +87,63 @@ test("fromImage that is not a node or a string naming one is refused before anyt
   assert.equal(r.code, 2, shown(r));
   assert.match(r.stderr, /fromImage must be an image job/);
   assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test("an image in layers is refused before anything is built, suggesting fromImage", async (t) => {
+  const cases = [
+    ["makeContainerImage({ layers: [files, base] })", /^makes: error: makes\.ts:\d+:\d+: makeContainerImage: layers\[1\] is an image \(a makeContainerImage\), which cannot be a layer: its OCI layout files would land in the root; to build on top of it, pass it as fromImage instead$/m],
+    ["makeContainerImage({ layers: [makeContainerImage({ name: \"example/base\", layers: [files] })] })", /makeContainerImage: layers\[0\] is the image "example\/base" \(a makeContainerImage\)/],
+    // an image brought in as another package's runtime dependency: found when the graph is walked
+    ["makeContainerImage({ layers: [makeDerivation({ name: \"tool\", builder: \"mkdir -p $out\", runtimeDeps: [base] })] })", /^makes: error: makeContainerImage: a runtime dependency of tool is an image \(a makeContainerImage\), which cannot be a layer: .*pass it as fromImage instead$/m],
+  ] as const;
+  for (const [image, pattern] of cases) {
+    const dir = await makeProject(t, {
+      "makes.ts": `export default ({ makeDerivation, makeContainerImage }) => {
+  const files = makeDerivation({ name: "files", builder: "mkdir -p $out/etc && echo x > $out/etc/x" });
+  const base = makeContainerImage({ layers: [files] });
+  return { jobs: { "/base": base, "/image": ${image} } };
+};`,
+    });
+    const r = await runMakes(dir, ["run", "/image", "--reporter", "plain"]);
+    assert.equal(r.code, 2, shown(r));
+    assert.match(r.stderr, pattern, shown(r));
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error/, shown(r));
+    assert.equal(r.stdout, "");
+    assert.ok(!existsSync(join(dir, ".makes", "store")) || readdirSync(join(dir, ".makes", "store")).length === 0, `nothing was built: ${shown(r)}`);
+  }
+});
+
+test("a fromImage archive that is garbage, cut short or escapes fails its job in one line, leaving no lock or build directory", { timeout: 120_000 }, async (t) => {
+  const dir = await makeProject(t, {
+    "makes.ts": `export default ({ makeDerivation, makeContainerImage, projectPath }) => ({ jobs: {
+  "/base": makeContainerImage({ layers: [makeDerivation({ name: "files", builder: "mkdir -p $out/etc && head -c 100000 /dev/urandom > $out/etc/x" })] }),
+  "/image": makeContainerImage({ fromImage: \`\${projectPath("/images")}/base.tar\`, layers: [makeDerivation({ name: "mine", builder: "mkdir -p $out/etc && echo mine > $out/etc/mine" })] }),
+} });`,
+    "images/base.tar": "garbage\n",
+  });
+  const base = await runMakes(dir, ["run", "/base", "--reporter", "plain"]);
+  assert.equal(base.code, 0, shown(base));
+  const work = await tempDir(t);
+  execFileSync("skopeo", ["copy", `oci:${stdoutLines(base)[0] ?? ""}:latest`, `docker-archive:${join(work, "good.tar")}:base:1`]);
+  const good = await readFile(join(work, "good.tar"));
+  await mkdir(join(work, "sub"));
+  await writeFile(join(work, "pwn"), "pwned\n");
+  execFileSync("tar", ["-cPf", join(work, "evil.tar"), "-C", join(work, "sub"), "../pwn"]); // -P keeps the ../ name
+  for (const [content, what] of [
+    ["garbage\n", /is not a tar archive/],
+    [good.subarray(0, Math.floor(good.length / 2)), /is truncated/],
+    [await readFile(join(work, "evil.tar")), /has an entry outside the archive \("\.\.\/pwn"\)/],
+  ] as const) {
+    await writeFile(join(dir, "images", "base.tar"), content);
+    const r = await runMakes(dir, ["run", "/image", "--reporter", "plain"]);
+    assert.equal(r.code, 1, shown(r));
+    const failed = r.stderr.split("\n").filter((l) => l.startsWith("failed "));
+    assert.equal(failed.length, 1, shown(r));
+    assert.match(failed[0] ?? "", /^failed {3}\/image: makeContainerImage: fromImage \S+-images\/base\.tar /);
+    assert.match(failed[0] ?? "", what);
+    assert.doesNotMatch(r.stderr, /\n\s+at |internal error|Error:/, shown(r));
+    const layout = storeOf(dir);
+    assert.deepEqual(await readdir(layout.locksDir).catch(() => []), [], "no lock left");
+    assert.deepEqual(await readdir(layout.tmpDir).catch(() => []), [], "no build directory left");
+  }
 });

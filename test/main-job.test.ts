@@ -26,6 +26,13 @@ async function buildJob(t: { after(fn: () => unknown): void }, job: string): Pro
   return { path: lines[0] ?? "", store };
 }
 
+async function imageConfig(path: string): Promise<{ history: Array<{ comment?: string }> }> {
+  const blob = async (digest: string): Promise<unknown> => JSON.parse(await readFile(join(path, "blobs", "sha256", digest.replace(/^sha256:/, "")), "utf8"));
+  const index = JSON.parse(await readFile(join(path, "index.json"), "utf8")) as { manifests: Array<{ digest: string }> };
+  const manifest = (await blob(index.manifests[0]?.digest ?? "")) as { config: { digest: string } };
+  return (await blob(manifest.config.digest)) as { history: Array<{ comment?: string }> };
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
@@ -42,6 +49,10 @@ test("makes run /myContainer: an image that oci-image-tool, umoci and skopeo acc
   const docker = JSON.parse(await readFile(join(path, "manifest.json"), "utf8")) as Array<{ RepoTags: string[] }>;
   assert.deepEqual(docker[0]?.RepoTags, ["mycontainer:latest"]);
   assert.match(sh("oci-image-tool", ["validate", "--type", "image", path]), /Validation succeeded/);
+  // layers: [coreutils, custom-layer]: coreutils' closure at the bottom, then coreutils, the derivation on top
+  const history = (await imageConfig(path)).history.map((h) => h.comment ?? "");
+  assert.equal(history.at(-1), "store paths: custom-layer", history.join(" | "));
+  assert.equal(history.at(-2), "store paths: coreutils", history.join(" | "));
 
   const work = await tempDir(t, "makes-main-");
   sh("skopeo", ["copy", `oci:${path}:latest`, `docker-archive:${join(work, "copy.tar")}:mycontainer:latest`]);

@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { MakesNode, nodesIn as nodesInText, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { ConfigError, MakesNode, nodesIn as nodesInText, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import type { BaseImage } from "./oci/base-image.js";
 import type { ImageOptions } from "./oci/image-options.js";
 import type { LayerPackage } from "./oci/layer-package.js";
@@ -21,7 +21,7 @@ export interface ImageSpec {
  * Bump when what the image writer produces from the same inputs changes (layer planning, tar rules, JSON
  * shape): images are input-addressed, so without it a store would keep serving images made the old way.
  */
-const IMAGE_FORMAT = "makes-image-2";
+const IMAGE_FORMAT = "makes-image-3";
 
 /** A docker reference name from a job name: `/packages/Web/image` → `packages/web/image`. */
 export function imageNameFor(label: string): string {
@@ -30,6 +30,17 @@ export function imageNameFor(label: string): string {
     .map((p) => p.toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, ""))
     .filter((p) => p !== "");
   return parts.length === 0 ? "image" : parts.join("/");
+}
+
+/**
+ * An image as a layer package would put its OCI layout files (index.json, blobs/) at `/` of the new image:
+ * never what was meant. Building on an image is what fromImage does.
+ */
+export function imageAsLayer(where: string, image: ImageNode): ConfigError {
+  return new ConfigError(
+    "bad-argument",
+    `makeContainerImage: ${where} is ${typeof image.spec.raw["name"] === "string" ? `the image "${image.spec.raw["name"]}"` : "an image"} (a makeContainerImage), which cannot be a layer: its OCI layout files would land in the root; to build on top of it, pass it as fromImage instead`,
+  );
 }
 
 /**
@@ -54,6 +65,8 @@ export class ImageNode extends MakesNode {
       while (queue.length > 0) {
         const node = queue.shift();
         if (node === undefined || seen.includes(node)) continue;
+        // makeContainerImage refuses an image in `layers`; this is one that another package brings at run time
+        if (node instanceof ImageNode) throw imageAsLayer(`a runtime dependency of ${seen.find((p) => p.runtimeDeps().includes(node))?.name ?? "a layer"}`, node);
         seen.push(node);
         queue.push(...node.runtimeDeps());
       }

@@ -1,5 +1,5 @@
 import { ConfigError, isMakesNode, nodesIn, sanitiseName, type MakesNode } from "@makes/core";
-import { ImageNode } from "./image-node.js";
+import { ImageNode, imageAsLayer } from "./image-node.js";
 import { checkKnownKeys } from "./check-known-keys.js";
 import { checkObject } from "./node-values.js";
 import { describeValue } from "./quoted.js";
@@ -39,6 +39,7 @@ export function makeContainerImage(args: ContainerImageArgs = {}): ImageNode {
     if (!isMakesNode(layer)) {
       throw new ConfigError("bad-argument", `makeContainerImage: layers[${i}] must be a package (a node such as inputs.debian.coreutils or a makeDerivation), got ${describeValue(layer)}`);
     }
+    if (layer instanceof ImageNode) throw imageAsLayer(`layers[${i}]`, layer);
   }
   const optionFields: Record<string, unknown> = {};
   for (const key of ["maxLayers", "config", "name", "tag", "architecture", "os", "created"]) if (raw[key] !== undefined) optionFields[key] = raw[key];

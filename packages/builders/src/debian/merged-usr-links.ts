@@ -2,7 +2,12 @@ import { lstat, readlink } from "node:fs/promises";
 import { join, posix } from "node:path";
 
 /** Top-level directories that a merged-/usr system turns into symlinks to their `/usr` namesakes. */
-const MERGEABLE = ["bin", "lib", "lib32", "lib64", "libo32", "libx32", "sbin"] as const;
+export const MERGEABLE = ["bin", "lib", "lib32", "lib64", "libo32", "libx32", "sbin"] as const;
+
+/** Whether a symlink `name -> target` at the top of a root is the merged-/usr link `name -> usr/name` (relative or absolute). */
+export function isMergedUsrLink(name: string, target: string): boolean {
+  return posix.normalize(target).replace(/^\/+/, "").replace(/\/+$/, "") === `usr/${name}`;
+}
 
 /**
  * The names among MERGEABLE that are, at `root`, symlinks to `usr/<name>` (relative or absolute target),
@@ -15,8 +20,7 @@ export async function mergedUsrLinks(root: string): Promise<string[]> {
     try {
       const path = join(root, name);
       if (!(await lstat(path)).isSymbolicLink()) continue;
-      const target = posix.normalize(await readlink(path)).replace(/^\/+/, "").replace(/\/+$/, "");
-      if (target === `usr/${name}`) merged.push(name);
+      if (isMergedUsrLink(name, await readlink(path))) merged.push(name);
     } catch {
       // Absent: nothing to merge.
     }

@@ -6,6 +6,7 @@ import { readDpkgDiversions } from "./dpkg-diversions.js";
 import { HostPathResolver } from "./host-path-resolver.js";
 import { mergedUsrLinks } from "./merged-usr-links.js";
 import type { DebianPackage } from "./parse-dpkg-status.js";
+import { debianAccessor } from "./debian-accessor.js";
 
 /** The identity of a package that is enough to find its files and to hash it. */
 export type DebianPackageId = Pick<DebianPackage, "name" | "version" | "architecture">;
@@ -44,7 +45,7 @@ export async function listPackageFiles(pkg: Pick<DebianPackage, "name" | "archit
   }
   throw new ConfigError(
     "package-not-installed",
-    `inputs.debian.${pkg.name}: dpkg has no file list for "${pkg.name}:${pkg.architecture}" (${info}/${pkg.name}.list); reinstall it with \`apt-get install --reinstall ${pkg.name}\``,
+    `${debianAccessor(pkg.name)}: dpkg has no file list for "${pkg.name}:${pkg.architecture}" (${info}/${pkg.name}.list); reinstall it with \`apt-get install --reinstall ${pkg.name}\``,
   );
 }
 
@@ -124,7 +125,7 @@ export async function copyDebianPackage(pkg: DebianPackageId, outDir: string, op
       if ((e.code === "EACCES" || e.code === "EPERM") && e.path === src) {
         throw new BuildError(
           "builder-failed",
-          `inputs.debian.${pkg.name}: cannot read ${entry.path} on this host (${e.code}); run makes as a user that can read the package's files (e.g. root)`,
+          `${debianAccessor(pkg.name)}: cannot read ${entry.path} on this host (${e.code}); run makes as a user that can read the package's files (e.g. root)`,
         );
       }
       throw storeErrorFrom(err, `copying the Debian package ${pkg.name} into the store`);

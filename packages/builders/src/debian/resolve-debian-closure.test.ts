@@ -169,6 +169,14 @@ describe("resolveDebianClosure on made-up data", () => {
     );
     assert.throws(() => resolveDebianClosure(d, "removed"), /not installed on this host/);
     assert.throws(() => resolveDebianClosure(d, "awk"), /"awk" is a virtual Debian package provided by "mawk"; use inputs.debian.mawk instead/);
+    // a suggestion that is not a JavaScript identifier is written with brackets, so that it can be pasted
+    assert.throws(
+      () => resolveDebianClosure(d, "libgcc1"),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.message === 'inputs.debian.libgcc1: "libgcc1" is a virtual Debian package provided by "libgcc-s1"; use inputs.debian["libgcc-s1"] instead',
+    );
+    assert.throws(() => resolveDebianClosure(d, "lib-missing"), /^ConfigError: inputs\.debian\["lib-missing"\]: the Debian package "lib-missing" is not installed/);
   });
 });
 

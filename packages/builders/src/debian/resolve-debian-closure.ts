@@ -2,6 +2,7 @@ import { closestName, ConfigError } from "@makes/core";
 import { packageRef, type DpkgDatabase } from "./dpkg-database.js";
 import type { DebianPackage } from "./parse-dpkg-status.js";
 import { formatRelationGroup, type RelationGroup } from "./parse-relation-field.js";
+import { debianAccessor } from "./debian-accessor.js";
 
 export interface DebianClosureOptions {
   /**
@@ -111,7 +112,7 @@ function resolveGroup(
   const first = group[0]?.name ?? wanted;
   throw new ConfigError(
     "package-not-installed",
-    `inputs.debian.${root.name}: the Debian package "${pkg.name}" depends on "${wanted}", which is not installed on this host; install it with \`apt-get install ${first}\` or leave it out with exclude: ["${first}"]`,
+    `${debianAccessor(root.name)}: the Debian package "${pkg.name}" depends on "${wanted}", which is not installed on this host; install it with \`apt-get install ${first}\` or leave it out with exclude: ["${first}"]`,
   );
 }
 
@@ -129,14 +130,14 @@ function checkExcludes(db: DpkgDatabase, root: DebianPackage, excludes: readonly
     if (names.has(excludeKey(entry))) continue;
     const shownEntry = JSON.stringify(entry.length > 80 ? `${entry.slice(0, 80)}…` : entry);
     if (excludeKey(entry) === root.name) {
-      throw new ConfigError("bad-argument", `inputs.debian.${root.name}: exclude: ${shownEntry} is the package itself; exclude leaves out dependencies, the package is always included, so remove it from exclude`);
+      throw new ConfigError("bad-argument", `${debianAccessor(root.name)}: exclude: ${shownEntry} is the package itself; exclude leaves out dependencies, the package is always included, so remove it from exclude`);
     }
     const sorted = [...names].filter((n) => n !== root.name).sort();
     const near = closestName(entry, sorted);
     const listed = sorted.length === 0 ? "it has no dependencies" : `its dependencies are ${sorted.slice(0, SHOWN_NAMES).join(", ")}${sorted.length > SHOWN_NAMES ? ", …" : ""}`;
     throw new ConfigError(
       "bad-argument",
-      `inputs.debian.${root.name}: exclude: ${shownEntry} is not a dependency of "${root.name}"${near === undefined ? "" : ` (did you mean "${near}"?)`} (${listed}); fix the name or remove it from exclude`,
+      `${debianAccessor(root.name)}: exclude: ${shownEntry} is not a dependency of "${root.name}"${near === undefined ? "" : ` (did you mean "${near}"?)`} (${listed}); fix the name or remove it from exclude`,
     );
   }
 }
@@ -175,12 +176,12 @@ function notInstalled(db: DpkgDatabase, name: string): ConfigError {
   if (providers.length > 0) {
     return new ConfigError(
       "package-not-installed",
-      `inputs.debian.${bare}: "${bare}" is a virtual Debian package provided by ${providers.map((p) => `"${p}"`).join(", ")}; use inputs.debian.${providers[0]} instead`,
+      `${debianAccessor(bare)}: "${bare}" is a virtual Debian package provided by ${providers.map((p) => `"${p}"`).join(", ")}; use ${debianAccessor(providers[0] ?? "")} instead`,
     );
   }
   return new ConfigError(
     "package-not-installed",
-    `inputs.debian.${bare}: the Debian package "${name}" is not installed on this host; install it with \`apt-get install ${name}\` or check the name (dpkg -l)`,
+    `${debianAccessor(bare)}: the Debian package "${name}" is not installed on this host; install it with \`apt-get install ${name}\` or check the name (dpkg -l)`,
   );
 }
 

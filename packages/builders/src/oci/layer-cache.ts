@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { storeErrorFrom, writeFileAtomic } from "@makes/core";
 import type { LayerPackage } from "./layer-package.js";
+import { usrMergeActions } from "./merged-usr-moves.js";
 import { DEFAULT_GZIP_LEVEL, DEFAULT_LAYER_MTIME, writeLayer, type LayerBlob } from "./write-layer.js";
 
 /** Bump when anything in how a layer tar or its compression is produced changes: old entries then miss. */
@@ -18,9 +19,9 @@ export interface LayerCacheOptions {
  *   blobs/sha256/<hex>   the gzip blobs, shared by every image (hardlinked into image layouts)
  *   layers/<key>.json    layer key → { diffId, digest, size, mediaType, warnings }
  *   tmp/                 blobs being written (renamed into blobs/ when complete)
- * The key is sha256 over the format version, the tar/compression options and the ids (and recorded content
- * digests) of the packages in the layer in order, so a layer whose packages did not change is reused without
- * reading a file of it.
+ * The key is sha256 over the format version, the tar/compression options, the ids (and recorded content
+ * digests) of the packages in the layer in order and what merged /usr changes in them (keyOf), so a layer whose
+ * packages did not change is reused without reading a file of it.
  * Every write is a temp file + rename: a crash never leaves an entry that looks valid.
  */
 export class LayerCache {
@@ -34,13 +35,21 @@ export class LayerCache {
     this.gzipLevel = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
   }
 
-  keyOf(packages: readonly LayerPackage[]): string {
+  /**
+   * `mergedUsr`: the image's merged-/usr names. They change the tar only of a package with a real `bin/` (or
+   * `lib/`, …) to move under usr/ or a file there to leave out, so only those actions are in the key: a layer
+   * that they do not change keeps its key (and its cached blob) whatever the image around it.
+   */
+  async keyOf(packages: readonly LayerPackage[], mergedUsr: readonly string[] = []): Promise<string> {
+    const actions = await Promise.all(packages.map((p) => usrMergeActions(p.dir, mergedUsr)));
+    const usrMerge = actions.some((a) => a.length > 0) ? actions.map((list) => list.map((a) => `${a.action}:${a.name}`)) : undefined;
     const material = JSON.stringify({
       version: LAYER_FORMAT_VERSION,
       mtime: this.mtime,
       compression: "gzip",
       level: this.gzipLevel,
       packages: packages.map((p) => (p.contentDigest === undefined ? p.id : `${p.id}:${p.contentDigest}`)),
+      ...(usrMerge === undefined ? {} : { usrMerge }),
     });
     return createHash("sha256").update(material).digest("hex");
   }
@@ -52,9 +61,9 @@ export class LayerCache {
   /** The layer of `packages`, from the cache when its key and blob are there, else written and recorded. */
   async layer(
     packages: readonly LayerPackage[],
-    options: { onWarning?: (message: string) => void; signal?: AbortSignal } = {},
+    options: { onWarning?: (message: string) => void; signal?: AbortSignal; mergedUsr?: readonly string[] } = {},
   ): Promise<LayerBlob> {
-    const key = this.keyOf(packages);
+    const key = await this.keyOf(packages, options.mergedUsr);
     const recordPath = join(this.cacheDir, "layers", `${key}.json`);
     const cached = await this.read(recordPath);
     if (cached !== undefined) {

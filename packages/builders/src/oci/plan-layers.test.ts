@@ -14,9 +14,29 @@ test("popularity matches grahamc's worked example (closure-graph.py)", () => {
 });
 
 test("within budget: one layer each, dependencies below dependents, the user's order otherwise", () => {
+  // The user lists app, then tools: tools goes above app and app's closure (as a later Dockerfile step would),
+  // not below them just because it has no dependencies.
   const closure = [p("app", ["libssl", "libc"]), p("tools"), p("libssl", ["libc"]), p("libc")];
-  assert.deepEqual(ids(planLayers(closure, 65)), [["tools"], ["libc"], ["libssl"], ["app"]]);
+  assert.deepEqual(ids(planLayers(closure, 65)), [["libc"], ["libssl"], ["app"], ["tools"]]);
   assert.deepEqual(ids(planLayers([p("x"), p("y"), p("z")], 3)), [["x"], ["y"], ["z"]]);
+});
+
+test("a derivation listed after a Debian package is the top layer, above the package's whole closure (the seed's /myContainer)", () => {
+  // The closure as ImageNode.packages() gives it: the user's order, then dependencies breadth-first;
+  // libc6 <-> libgcc-s1 is a real Depends cycle.
+  const closure = [
+    p("coreutils", ["libacl1", "libattr1", "libc6"]),
+    p("custom-layer"),
+    p("libacl1", ["libc6"]),
+    p("libattr1", ["libc6"]),
+    p("libc6", ["libgcc-s1"]),
+    p("libgcc-s1", ["gcc-12-base", "libc6"]),
+    p("gcc-12-base"),
+  ];
+  assert.deepEqual(ids(planLayers(closure, 65)).flat(), ["gcc-12-base", "libgcc-s1", "libc6", "libacl1", "libattr1", "coreutils", "custom-layer"]);
+  // listed first, the derivation is at the bottom and coreutils with its closure above it
+  const first = [closure[1] as LayerPackage, closure[0] as LayerPackage, ...closure.slice(2)];
+  assert.deepEqual(ids(planLayers(first, 65)).flat(), ["custom-layer", "gcc-12-base", "libgcc-s1", "libc6", "libacl1", "libattr1", "coreutils"]);
 });
 
 test("70 packages with maxLayers 65: 65 layers, the 64 most shared own one, the rest share the last (case 11)", () => {

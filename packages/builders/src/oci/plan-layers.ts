@@ -5,7 +5,8 @@ import type { LayerPackage } from "./layer-package.js";
  * Groups a closure of packages into at most `maxLayers - baseLayerCount` layers, bottom layer first.
  *
  * `packages` is the whole closure in the user's order (roots as listed, then their dependencies).
- * Within budget: one package per layer, dependencies below dependents, the user's order otherwise.
+ * Within budget: one package per layer in dependencyOrder — dependencies below dependents, a package listed
+ * later above one listed earlier (with its closure), as in a Dockerfile.
  * Over budget: grahamc's popularity ranking (nixpkgs referencesByPopularity) — the budget-1 most popular
  * packages keep a layer each, in ranking order (most popular at the bottom: the most shared layers come first,
  * which keeps ChainIDs shared between images), and all the others share the last layer in the user's order
@@ -33,40 +34,39 @@ function dedupe(packages: readonly LayerPackage[]): LayerPackage[] {
   return packages.filter((p) => (seen.has(p.id) ? false : (seen.add(p.id), true)));
 }
 
-/** Stable topological order: repeatedly the earliest package (user's order) whose dependencies are all placed. */
+/**
+ * The layer order within budget, as Docker's and nix2container's: for each package in the given order (the
+ * user's packages come first, as listed), its runtime-dependency closure depth-first (each dependency's own
+ * dependencies first, in the order it declares them, each package once), then the package itself. So a
+ * dependency always sits below its dependents, and a package the user lists later sits above one listed
+ * earlier, with everything the later one brings, and can override their files. A dependency cycle (libc6 <->
+ * libgcc-s1) is broken where the walk meets it again: the package reached second goes below the first.
+ */
 export function dependencyOrder(packages: readonly LayerPackage[]): LayerPackage[] {
-  const ids = new Set(packages.map((p) => p.id));
+  const byId = new Map(packages.map((p) => [p.id, p] as const));
   const placed = new Set<string>();
   const out: LayerPackage[] = [];
-  const pending = [...packages];
-  while (pending.length > 0) {
-    let index = pending.findIndex((p) => p.refs.every((r) => r === p.id || !ids.has(r) || placed.has(r)));
-    if (index === -1) index = cycleBreaker(pending, ids, placed);
-    const [next] = pending.splice(index, 1);
-    if (next === undefined) break;
-    placed.add(next.id);
-    out.push(next);
+  // Iterative: a long dependency chain cannot overflow the stack. A package is marked when first entered,
+  // which also stops a cycle; it is emitted once all its dependencies are.
+  for (const start of packages) {
+    if (placed.has(start.id)) continue;
+    placed.add(start.id);
+    const stack: { pkg: LayerPackage; next: number }[] = [{ pkg: start, next: 0 }];
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1] as { pkg: LayerPackage; next: number };
+      const ref = frame.pkg.refs[frame.next++];
+      if (ref === undefined) {
+        stack.pop();
+        out.push(frame.pkg);
+        continue;
+      }
+      const dep = byId.get(ref);
+      if (dep === undefined || placed.has(dep.id)) continue;
+      placed.add(dep.id);
+      stack.push({ pkg: dep, next: 0 });
+    }
   }
   return out;
-}
-
-/**
- * Every pending package waits on another (a reference cycle such as libc6 <-> libgcc-s1): place the one
- * with the fewest unplaced dependencies, then the one most others wait on, then the user's order — so a
- * cycle deep in the closure is broken there, not by lifting the user's own package below its dependencies.
- */
-function cycleBreaker(pending: readonly LayerPackage[], ids: ReadonlySet<string>, placed: ReadonlySet<string>): number {
-  const unplaced = (p: LayerPackage): number => p.refs.filter((r) => r !== p.id && ids.has(r) && !placed.has(r)).length;
-  const waiters = (p: LayerPackage): number => pending.filter((q) => q !== p && q.refs.includes(p.id)).length;
-  let best = 0;
-  for (let i = 1; i < pending.length; i++) {
-    const a = pending[i];
-    const b = pending[best];
-    if (a === undefined || b === undefined) continue;
-    const byUnplaced = unplaced(a) - unplaced(b);
-    if (byUnplaced < 0 || (byUnplaced === 0 && waiters(a) > waiters(b))) best = i;
-  }
-  return best;
 }
 
 /**

@@ -122,7 +122,7 @@ test("messages name what is wrong: the offending entry, an empty string as empty
   rejects({ config: { User: 7 } }, /config\.User must be .*, got the number 7$/);
   rejects({ config: { WorkingDir: "" } }, /config\.WorkingDir must be a non-empty string: an absolute path such as "\/srv", got an empty string$/);
   rejects({ config: { WorkingDir: "srv" } }, /config\.WorkingDir must be .*an absolute path.*, got "srv"$/);
-  rejects({ config: { StopSignal: "" } }, /config\.StopSignal must be a signal name like "SIGTERM" or a number, got an empty string$/);
+  rejects({ config: { StopSignal: "" } }, /config\.StopSignal must be a Linux signal: a name such as "SIGTERM" or "TERM" .* or its number from 1 to 64 as a string such as "15", got an empty string$/);
   rejects({ config: { ExposedPorts: { "80/xyz": {} } } }, /config\.ExposedPorts\["80\/xyz"\]: the key must be a port: PORT, PORT\/tcp, PORT\/udp or PORT\/sctp with PORT from 1 to 65535, got "80\/xyz"$/);
   rejects({ config: { ExposedPorts: { "80/tcp": { a: 1 } } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got an object with the field "a"$/);
   rejects({ config: { ExposedPorts: { "80/tcp": true } } }, /config\.ExposedPorts\["80\/tcp"\] must be \{\} \(an empty object\), got the boolean true$/);
@@ -132,4 +132,15 @@ test("messages name what is wrong: the offending entry, an empty string as empty
   rejects({ name: "a".repeat(300) }, /; it has 300 characters, at most 255 are allowed$/);
   rejects({ name: "" }, /name must be .*, got an empty string$/);
   assert.equal(validateImageOptions({ os: "windows", architecture: "amd64", config: { WorkingDir: "C:\\app" } }, defaults, {}).config.WorkingDir, "C:\\app");
+});
+
+test("StopSignal: the signal names Docker knows on Linux, with or without SIG, or 1 to 64; anything else is refused naming the forms", () => {
+  for (const signal of ["SIGTERM", "TERM", "sigterm", "SIGKILL", "SIGHUP", "SIGUSR1", "WINCH", "SIGSTKFLT", "SIGRTMIN", "SIGRTMIN+15", "RTMAX-14", "SIGRTMAX", "1", "9", "15", "64"]) {
+    assert.equal(ok({ config: { StopSignal: signal } }).config.StopSignal, signal, signal);
+  }
+  for (const signal of ["SIGFOO", "FOO", "SIG", "SIGRTMIN+16", "SIGRTMAX-15", "SIGRTMIN-1", "0", "65", "015", "-9", "9.0", " SIGTERM", "SIGTERM ", "SIGEMT", "SIGINFO"]) {
+    rejects({ config: { StopSignal: signal } }, new RegExp(`config\\.StopSignal must be a Linux signal: a name such as "SIGTERM" or "TERM" \\(any case; .*RTMIN\\+1 to RTMIN\\+15.*\\) or its number from 1 to 64 as a string such as "15", got ${JSON.stringify(signal).replace(/[+.]/g, "\\$&")}`));
+  }
+  rejects({ config: { StopSignal: "SIGTREM" } }, /, got "SIGTREM"; did you mean "SIGTERM"\?$/);
+  rejects({ config: { StopSignal: 15 } }, /config\.StopSignal must be a Linux signal: .*, got the number 15$/);
 });

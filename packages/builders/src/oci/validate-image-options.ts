@@ -1,6 +1,7 @@
 import { closestName, ConfigError } from "@makes/core";
 import { GOARCH_NAMES, GOOS_NAMES, suggestGoName } from "./go-platform-names.js";
 import { goArch, goOs } from "./host-platform.js";
+import { closestSignal, isLinuxSignal, LINUX_SIGNAL_FORMS } from "./linux-signals.js";
 import { IMAGE_CONFIG_KEYS, type ImageConfig, type ImageOptions } from "./image-options.js";
 
 export const DEFAULT_MAX_LAYERS = 65;
@@ -15,7 +16,6 @@ const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const ENV_ENTRY = /^[^=]+=/s;
 const PORT = /^(\d{1,5})(\/(tcp|udp|sctp))?$/;
-const SIGNAL = /^(SIG[A-Z0-9]+([+-]\d+)?|\d+)$/;
 /** Docker's `user`, `uid`, `user:group` or `uid:gid`: one or two names without colons or blanks. */
 const USER = /^[^:\s]+(:[^:\s]+)?$/;
 
@@ -137,12 +137,15 @@ function validateConfig(raw: unknown, os: string, fail: Fail): ImageConfig {
       (v) => v.startsWith("/") || (os === "windows" && /^[A-Za-z]:[\\/]/.test(v)),
     ],
     ["User", "a non-empty string in one of the forms user, uid, user:group or uid:gid", (v) => USER.test(v)],
-    ["StopSignal", "a signal name like \"SIGTERM\" or a number", (v) => SIGNAL.test(v)],
+    ["StopSignal", LINUX_SIGNAL_FORMS, isLinuxSignal],
   ];
   for (const [key, form, ok] of stringFields) {
     const value = raw[key];
     if (value === undefined) continue;
-    if (typeof value !== "string" || !ok(value)) fail(`config.${key}`, form, shown(value));
+    if (typeof value !== "string" || !ok(value)) {
+      const near = key === "StopSignal" && typeof value === "string" && value !== "" ? closestSignal(value) : undefined;
+      fail(`config.${key}`, form, shown(value), near === undefined ? undefined : `; did you mean "${near}"?`);
+    }
     config[key] = value as string;
   }
   const ports = raw["ExposedPorts"];

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaseImage, Descriptor } from "./base-image.js";
+import { baseMergedUsrLinks } from "./base-merged-usr.js";
 import { canonicalJson } from "./canonical-json.js";
 import type { ImageOptions } from "./image-options.js";
 import { LayerCache } from "./layer-cache.js";
@@ -9,6 +10,7 @@ import type { LayerPackage } from "./layer-package.js";
 import { linkOrCopy } from "./link-or-copy.js";
 import { mapConcurrent } from "./map-concurrent.js";
 import { mergeImageConfig } from "./merge-image-config.js";
+import { imageMergedUsrLinks } from "./merged-usr-moves.js";
 import { MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST } from "./oci-media-types.js";
 
 export interface WriteImageArgs {
@@ -45,9 +47,13 @@ export async function writeImage(args: WriteImageArgs): Promise<WrittenImage> {
   const blobsDir = join(outDir, "blobs", "sha256");
   await mkdir(blobsDir, { recursive: true });
   const cache = new LayerCache(args.cacheDir);
+  // Merged /usr is a property of the whole root: a package's bin/ must go under usr/bin/ when any other
+  // layer (or the base image) makes /bin a symlink, whichever layer the package is in.
+  const baseLinks = args.base === undefined ? [] : await baseMergedUsrLinks(args.base.layers, args.cacheDir);
+  const mergedUsr = await imageMergedUsrLinks(args.layers.flat(), baseLinks);
 
   const built = await mapConcurrent(args.layers, args.concurrency, async (packages) => {
-    const blob = await cache.layer(packages, { onWarning: args.onWarning, signal: args.signal });
+    const blob = await cache.layer(packages, { onWarning: args.onWarning, signal: args.signal, mergedUsr });
     await linkOrCopy(cache.blobPath(blob.digest), join(blobsDir, hexOf(blob.digest)));
     return blob;
   });

@@ -20,6 +20,8 @@ export interface WriteLayerOptions {
   gzipLevel?: number;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  /** The image's merged-/usr names (imageMergedUsrLinks): entries under them are written under usr/ (walkMergedTree). */
+  mergedUsr?: readonly string[];
 }
 
 export interface LayerBlob {
@@ -102,7 +104,7 @@ export async function writeLayer(packages: readonly LayerPackage[], outFile: str
     createWriteStream(outFile, { flags: "wx", highWaterMark: STREAM_BUFFER }),
   );
   const writer = new PrefetchingWriter(pack, mtime);
-  const emitted = walkMergedTree(packages, (entry) => writer.add(entry), onWarning, options.signal)
+  const emitted = walkMergedTree(packages, (entry) => writer.add(entry), onWarning, options.signal, options.mergedUsr)
     .then(() => writer.flush())
     .then(
       () => pack.finalize(),

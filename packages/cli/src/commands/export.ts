@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { UsageError, storeErrorFrom } from "@makes/core";
+import { UsageError, selectJobs, storeErrorFrom, type MakesNode } from "@makes/core";
 import { exportImage, type ExportFormat } from "@makes/builders";
 import { type GlobalOptions } from "../global-options.js";
 import { interruptSignal } from "../interrupt.js";
@@ -15,6 +15,7 @@ import { buildOnce } from "./run.js";
  * name and renamed, so an interrupted export never leaves a truncated archive under that name.
  */
 export async function exportCommand(args: GlobalOptions & { readonly job: string; readonly format: ExportFormat; readonly output: string | undefined }): Promise<number> {
+  if (args.output === "") throw new UsageError("bad-flag", `-o: the value is empty; give a file name (-o image.tar) or - for stdout`);
   const toStdout = args.output === "-" || (args.output === undefined && !process.stdout.isTTY);
   if (args.output === undefined && !toStdout) {
     throw new UsageError("bad-flag", `makes export writes a tar: give -o FILE (or -o - to write to stdout, which is a terminal here)`);
@@ -33,16 +34,22 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
   const { signal, dispose } = interruptSignal();
   try {
     const project = await openProject(args);
-    const node = project.jobs.get(args.job);
-    if (node !== undefined && node.kind !== "image") {
-      throw new UsageError("not-an-image", `${args.job} is a ${node.kind} job, not an image; makes export takes a makeContainerImage job`);
-    }
-    const { code, outputs } = await buildOnce(project, { ...args, jobs_: [args.job], scriptArgs: [] }, reporter, signal);
+    const job = oneImageJob(args.job, project.jobs);
+    const { code, outputs } = await buildOnce(project, { ...args, jobs_: [job], scriptArgs: [] }, reporter, signal);
     reporter.close();
-    const path = outputs.get(args.job);
-    if (code !== 0 || path === undefined) return code === 0 ? 1 : code;
+    const path = outputs.get(job);
+    // a dry run shows what would be built (the reporter's summary) and writes no archive
+    if (code !== 0 || args.dryRun) return code;
+    if (path === undefined) throw new Error(`internal: ${job} was built but has no output path`);
     if (toStdout) {
-      await exportImage(path, args.format, process.stdout);
+      try {
+        await exportImage(path, args.format, process.stdout);
+      } catch (err) {
+        // The reader went away (`makes export … -o - | head -c 100`): end quietly, as tar or cat do, with
+        // the code a shell gives a process that SIGPIPE ended (128 + 13), so `set -o pipefail` still sees it.
+        if (readerGone(err)) return EXIT_READER_GONE;
+        throw storeErrorFrom(err, "writing the archive to stdout");
+      }
       return 0;
     }
     const final = target ?? resolve(cwdOf(args), args.output ?? "");
@@ -68,4 +75,26 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
     reporter.close();
     dispose();
   }
+}
+
+/** 128 + SIGPIPE: what a shell reports for a writer whose reader closed the pipe. */
+export const EXIT_READER_GONE = 141;
+
+function readerGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_PREMATURE_CLOSE" || code === "ERR_STREAM_DESTROYED";
+}
+
+/** The one image job that `pattern` (a name or a glob, as for makes run) names; anything else is a usage error. */
+function oneImageJob(pattern: string, jobs: ReadonlyMap<string, MakesNode>): string {
+  const matches = selectJobs([pattern], jobs.keys());
+  const images = matches.filter((j) => jobs.get(j)?.kind === "image");
+  const shown = (list: readonly string[]): string => (list.length > 8 ? `${list.slice(0, 8).join(", ")}, … (${list.length})` : list.join(", "));
+  if (matches.length === 1 && images.length === 1) return matches[0] as string;
+  if (matches.length === 1) {
+    const job = matches[0] as string;
+    throw new UsageError("not-an-image", `${job} is a ${jobs.get(job)?.kind ?? "unknown"} job, not an image; makes export takes a makeContainerImage job`);
+  }
+  if (images.length === 0) throw new UsageError("not-an-image", `"${pattern}" matches ${shown(matches)}, none of them an image; makes export takes one makeContainerImage job`);
+  throw new UsageError("bad-flag", `makes export writes one image, but "${pattern}" matches ${matches.length} jobs (${shown(matches)}); name one of ${shown(images)}`);
 }
