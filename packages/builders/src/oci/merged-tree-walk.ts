@@ -31,9 +31,10 @@ const ADDED_DIRECTORY: FileInfo = { kind: "directory", mode: 0o755, size: 0, nli
  * Walks the packages of one layer merged at `/`: depth-first, children sorted by the bytes of their UTF-8
  * names (so `a/`, `a/b`, `a-b`), every directory emitted before its children. Symlinks are never followed.
  *
- * Merge rule: when several packages have the same path, the package listed FIRST in the layer wins; two
- * directories merge (the first one's mode wins); identical entries are silent; anything else calls onWarning
- * naming the path and both packages. A second name of a file (same dev+ino in the same package) becomes a
+ * Merge rule: when several packages have the same path, the package listed LAST in the layer wins, as it would
+ * from the layer above had each package a layer of its own (layers are planned dependencies first, later
+ * packages above earlier ones); two directories merge (the winner's mode); identical entries are silent;
+ * anything else calls onWarning naming the path and both packages. A second name of a file (same dev+ino in the same package) becomes a
  * hardlink to the first name in walk order. A fifo, socket or device, or a `.wh.` name, is a BuildError naming the path.
  *
  * Merged /usr: `mergedUsr` are the names (bin, lib, …) that the IMAGE has as top-level symlinks to `usr/<name>`
@@ -111,8 +112,10 @@ export async function walkMergedTree(
       const candidates = byName.get(name) ?? [];
       const entryName = rel === "" ? name : `${rel}/${name}`;
       for (const c of candidates) rejectSpecial(c, entryName);
-      const [winner, ...others] = candidates;
+      // The last package wins; within one package its first candidate (its own usr/bin/x before a moved bin/x).
+      const winner = candidates.reduce<Candidate | undefined>((best, c) => (best === undefined || c.pkgIndex > best.pkgIndex ? c : best), undefined);
       if (winner === undefined) continue;
+      const others = candidates.filter((c) => c !== winner);
       for (const other of others) {
         if (winner.stats.kind === "directory" && other.stats.kind === "directory") continue;
         if (!(await sameContent(winner.path ?? "", winner.stats, other.path ?? "", other.stats))) onWarning(conflictMessage(entryName, winner, other));
@@ -139,14 +142,14 @@ export async function walkMergedTree(
   await walk("", roots);
 }
 
-/** The warning for two different entries at one path; the winner is the one listed first. */
+/** The warning for two different entries at one path; the winner is the one listed last (or a package's own usr/ entry). */
 function conflictMessage(entryName: string, winner: Candidate, other: Candidate): string {
   const source = (c: Candidate): string => (c.movedFrom === undefined ? c.pkg.name : `${c.pkg.name} (its /${c.movedFrom}; ${mergedNote(c.movedFrom)})`);
   if (winner.pkg === other.pkg) {
     const as = (c: Candidate): string => `/${c.movedFrom ?? entryName}`;
     return `${entryName} is in ${winner.pkg.name} twice with different contents, as ${as(winner)} and as ${as(other)} (${mergedNote(other.movedFrom ?? winner.movedFrom ?? "")}); the layer keeps its ${as(winner)}`;
   }
-  return `${entryName} is in both ${source(winner)} and ${source(other)} with different contents; the layer keeps the one from ${winner.pkg.name} (listed first)`;
+  return `${entryName} is in both ${source(winner)} and ${source(other)} with different contents; the layer keeps the one from ${winner.pkg.name} (listed later, as if in a layer above)`;
 }
 
 function mergedNote(movedFrom: string): string {

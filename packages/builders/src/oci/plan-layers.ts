@@ -9,8 +9,9 @@ import type { LayerPackage } from "./layer-package.js";
  * later above one listed earlier (with its closure), as in a Dockerfile.
  * Over budget: grahamc's popularity ranking (nixpkgs referencesByPopularity) — the budget-1 most popular
  * packages keep a layer each, in ranking order (most popular at the bottom: the most shared layers come first,
- * which keeps ChainIDs shared between images), and all the others share the last layer in the user's order
- * (so a package the user listed first wins a path conflict in that layer, see write-layer.ts).
+ * which keeps ChainIDs shared between images), and all the others share the last layer in dependencyOrder, where
+ * the package later in that order wins a path conflict (see merged-tree-walk.ts): what a dependent or a package
+ * listed later would override from a layer above, it also overrides inside the shared layer.
  */
 export function planLayers(packages: readonly LayerPackage[], maxLayers: number, baseLayerCount = 0): LayerPackage[][] {
   const budget = maxLayers - baseLayerCount;
@@ -25,7 +26,7 @@ export function planLayers(packages: readonly LayerPackage[], maxLayers: number,
 
   const ranked = popularityOrder(unique);
   const own = new Set(ranked.slice(0, budget - 1).map((p) => p.id));
-  const rest = unique.filter((p) => !own.has(p.id));
+  const rest = dependencyOrder(unique.filter((p) => !own.has(p.id)));
   return [...ranked.slice(0, budget - 1).map((p) => [p]), rest];
 }
 

@@ -149,7 +149,7 @@ test("a fifo or a socket is an error naming the path (case 9)", async (t) => {
   await assert.rejects(writeLayer([pkg("q", root2)], join(dir, "l2.tgz")), /contains a socket at \/run\/sock/);
 });
 
-test("merged packages: first listed wins a conflict with a warning naming both; identical paths are silent (case 10)", async (t) => {
+test("merged packages: the one listed last wins a conflict (as from a layer above), with a warning naming both; identical paths are silent (case 10)", async (t) => {
   const dir = await tempDir(t);
   const a = await makeTree(join(dir, "a"), [
     { path: "etc/motd", file: "from a\n" },
@@ -176,13 +176,14 @@ test("merged packages: first listed wins a conflict with a warning naming both; 
   assert.ok(names.includes("usr/bin/a") && names.includes("usr/bin/b"));
   const into = join(dir, "x");
   await gnuTarExtract(out, into);
-  assert.equal(await readFile(join(into, "etc/motd"), "utf8"), "from a\n");
+  assert.equal(await readFile(join(into, "etc/motd"), "utf8"), "from b\n");
+  assert.match(warnings[0] as string, /keeps the one from pkg-b \(listed later/);
   // and the other order gives the other winner, deterministically
   const out2 = join(dir, "layer2.tgz");
   await writeLayer([pkg("idb", b, [], "pkg-b"), pkg("ida", a, [], "pkg-a")], out2, { onWarning: () => undefined });
   const into2 = join(dir, "y");
   await gnuTarExtract(out2, into2);
-  assert.equal(await readFile(join(into2, "etc/motd"), "utf8"), "from b\n");
+  assert.equal(await readFile(join(into2, "etc/motd"), "utf8"), "from a\n");
 });
 
 test("symlinks are never followed, even a symlinked directory pointing out of the package", async (t) => {
