@@ -397,3 +397,19 @@ test("README: `npm install -g ./packages/cli` gives a makes that runs the tour's
   assert.equal(await readFile(join(site ?? "", "srv", "index.html"), "utf8"), "<p>hi</p>\n");
   assert.equal(stdoutLines(r)[1], "linting src");
 });
+
+test("makes --version prints the version of @makes/cli on stdout and exits 0, anywhere among makes's own arguments", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": DIAMOND });
+  const { version } = JSON.parse(await readFile(join(REPO, "packages", "cli", "package.json"), "utf8")) as { version: string };
+  for (const args of [["--version"], ["run", "/top", "--version"], ["-C", "nowhere", "--version"]]) {
+    const r = await runMakes(dir, args);
+    assert.equal(r.code, 0, shown(r));
+    assert.equal(r.stdout, `${version}\n`);
+    assert.equal(r.stderr, "");
+  }
+  assert.equal(existsSync(join(dir, ".makes")), false, "nothing was built");
+  // After `--` it is a script's argument.
+  const script = await runMakes(dir, ["run", "/hello", "--", "--version"]);
+  assert.equal(script.code, 0, shown(script));
+  assert.match(script.stdout, /^hello --version$/m);
+});

@@ -25,12 +25,14 @@ const SELF_TRIGGER_LIMIT = 3;
  * tree of the jobs' closure changes, until Ctrl-C (exit 130; SIGTERM 143). Each iteration reloads the config when a
  * config file changed, re-hashes the closure and, only if a hash changed, runs it (the engine builds
  * just the nodes whose store path is missing), prints the output paths and restarts script jobs.
- * Errors — a broken makes.ts, a failed build — are reported and watching goes on.
+ * Errors — a broken makes.ts, a failed build — are reported and watching goes on. --dry-run is refused:
+ * it says what one run would build, and watching is about building on every change.
  */
 export async function watchCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
+  const reporter = createReporter(args.reporter, { dryRun: false });
   let configPath: string;
   try {
+    if (args.dryRun) throw new UsageError("bad-flag", "--watch and --dry-run cannot be combined: --dry-run shows what one run would build, --watch builds on every change; drop one of them");
     concurrencyOf(args); // a bad -j is a usage error now, not at every iteration
     configPath = findConfig(cwdOf(args), args.config);
   } catch (err) {
@@ -203,7 +205,7 @@ class WatchSession {
       outcome = await project.run(plan, {
         concurrency: concurrencyOf(this.args),
         keepGoing: this.args.keepGoing,
-        dryRun: this.args.dryRun,
+        dryRun: false,
         streamLogs: this.args.printLogs,
         signal: this.signal,
         emit: (e) => this.reporter.onEvent(e),
@@ -219,14 +221,12 @@ class WatchSession {
     const scripts = new Map<string, string>();
     for (const [job, path] of outcome.outputs) {
       const action = project.jobs.get(job)?.runAction();
-      if (action !== undefined && !this.args.dryRun) scripts.set(job, action.executable(path));
+      if (action !== undefined) scripts.set(job, action.executable(path));
       else process.stdout.write(`${path}\n`);
     }
-    if (!this.args.dryRun) {
-      // A script whose build failed keeps running as it was; one no longer selected is stopped.
-      const scriptJobs = plan.jobs.filter((j) => project.jobs.get(j)?.runAction() !== undefined);
-      await this.#scripts.update(scripts, new Set(scriptJobs));
-    }
+    // A script whose build failed keeps running as it was; one no longer selected is stopped.
+    const scriptJobs = plan.jobs.filter((j) => project.jobs.get(j)?.runAction() !== undefined);
+    await this.#scripts.update(scripts, new Set(scriptJobs));
     await this.#watchAndIdle("");
     return "ok";
   }
