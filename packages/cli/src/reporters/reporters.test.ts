@@ -1,9 +1,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { MakesEvent, NodeInfo } from "@makes/core";
 import { JsonReporter } from "./json-reporter.js";
 import { PlainReporter } from "./plain-reporter.js";
 import { TerminalReporter } from "./terminal-reporter.js";
+
+/** A real log file: the text reporters name a log only when it exists (a failure before the build has none). */
+function logFile(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "makes-reporter-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "h.log");
+  writeFileSync(path, "log\n");
+  return path;
+}
 
 function node(label: string, name = label.slice(1)): NodeInfo {
   return { hash: "0".repeat(32), name, kind: "image", label, path: `/s/store/${"0".repeat(32)}-${name}` };
@@ -32,14 +44,15 @@ test("a failure line starts with the job's label, also when the message names a 
   for (const [event, line] of cases) assert.equal(plain([event]), line);
 });
 
-test("a failure's raw detail is quoted line by line by the text reporters, and the full log is named once", () => {
-  const event: MakesEvent = { type: "node-failed", node: node("/fails"), message: "/fails: the builder exited with code 3", detail: "line 1\nline 2", logPath: "/s/logs/h.log" };
-  assert.equal(plain([event]), "failed   /fails: the builder exited with code 3\n  | line 1\n  | line 2\n  full log: /s/logs/h.log\n");
+test("a failure's raw detail is quoted line by line by the text reporters, and the full log is named once", (t) => {
+  const log = logFile(t);
+  const event: MakesEvent = { type: "node-failed", node: node("/fails"), message: "/fails: the builder exited with code 3", detail: "line 1\nline 2", logPath: log };
+  assert.equal(plain([event]), `failed   /fails: the builder exited with code 3\n  | line 1\n  | line 2\n  full log: ${log}\n`);
   let json = "";
   new JsonReporter((t) => (json += t)).onEvent(event);
   const parsed = JSON.parse(json) as { detail: string; logPath: string };
   assert.equal(parsed.detail, "line 1\nline 2", "the JSON event carries the detail as it is, without the text reporters' prefixes");
-  assert.equal(parsed.logPath, "/s/logs/h.log");
+  assert.equal(parsed.logPath, log);
 });
 
 test("a dry run's summary says what would be built, not that it was not built", () => {
@@ -73,12 +86,13 @@ test("the terminal reporter does not clip lines on a terminal that reports 0 col
   assert.match(written(), /⠿ \/packages\/core-\n/, "a real width still clips (to one column less)");
 });
 
-test("the terminal reporter's failure lines and dry-run summary are the plain reporter's", () => {
+test("the terminal reporter's failure lines and dry-run summary are the plain reporter's", (t) => {
+  const log = logFile(t);
   const { stream, written } = terminal(100);
   const reporter = new TerminalReporter(stream, { dryRun: true });
   reporter.onEvent({ type: "run-started", jobs: ["/ififo"], total: 1, concurrency: 1 });
-  reporter.onEvent({ type: "node-failed", node: node("/ififo", "fifo"), message: "fifo contains a fifo at /run/f", detail: "x", logPath: "/l" });
+  reporter.onEvent({ type: "node-failed", node: node("/ififo", "fifo"), message: "fifo contains a fifo at /run/f", detail: "x", logPath: log });
   reporter.onEvent(FINISHED);
-  assert.match(written(), /^failed {3}\/ififo: fifo contains a fifo at \/run\/f\n {2}\| x\n {2}full log: \/l$/m);
+  assert.ok(written().includes(`\nfailed   /ififo: fifo contains a fifo at /run/f\n  | x\n  full log: ${log}\n`), written());
   assert.match(written(), /^makes: dry run: 13 would be built, 2 cached in 5ms$/m);
 });
