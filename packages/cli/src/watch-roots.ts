@@ -39,11 +39,17 @@ export function watchRoots(wanted: Iterable<string>): WatchRoots {
   const roots = [...new Set([...present, ...standIns])].sort();
   const missingSorted = [...missing].sort();
   const identities = roots.map((r) => `${r}\0${identityOf(r)}`);
-  const ignored = (path: string): boolean => {
-    if (![...standIns].some((s) => path !== s && isInside(path, s))) return false;
-    if ([...present].some((p) => isInside(path, p))) return false;
-    return !missingSorted.some((m) => isInside(path, m) || isInside(m, path));
-  };
+  const standInList = [...standIns];
+  const presentList = [...present];
+  // Called for every path chokidar meets: without a missing path (the usual case) it is a constant.
+  const ignored =
+    standInList.length === 0
+      ? () => false
+      : (path: string): boolean => {
+          if (!standInList.some((s) => path !== s && isInside(path, s))) return false;
+          if (presentList.some((p) => isInside(path, p))) return false;
+          return !missingSorted.some((m) => isInside(path, m) || isInside(m, path));
+        };
   return { roots, missing: missingSorted, ignored, key: `${identities.join("\n")}\n\n${missingSorted.join("\n")}` };
 }
 
