@@ -327,6 +327,62 @@ test("14c. an empty --store, -C or --config is a usage error, not the current di
   assert.deepEqual(await readdir(dir), [".makes", "makes.ts"]);
 });
 
+test("14e. -j that is not a whole number ≥ 1 names the value as given, for every command", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) };
+  const cases: Array<[string[], string]> = [
+    [["run", "/good", "-j", "abc"], "abc"],
+    [["run", "/good", "-j", ""], ""],
+    [["run", "/good", "-j", "1.5"], "1.5"],
+    [["run", "/good", "-j", "0"], "0"],
+    [["run", "/good", "--jobs=0x10"], "0x10"],
+    [["run", "--watch", "/good", "-j", "abc"], "abc"],
+    [["list", "-j", "abc"], "abc"],
+  ];
+  for (const [args, given] of cases) {
+    const r = await runBroken(t, files, args);
+    assertCleanError(r, 2);
+    const quoted = JSON.stringify(given).replace(/[.]/g, "\\.");
+    assert.match(r.stderr, new RegExp(`^makes: error: -j/--jobs must be a positive whole number of parallel builds \\(≥ 1; got ${quoted}\\); for example -j 4$`, "m"), shown(r));
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line:\n${r.stderr}`);
+  }
+});
+
+test("14f. a value given to a switch (--keep-going=maybe) is a usage error naming it; =true and =false are accepted", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) };
+  const cases: Array<[string[], string]> = [
+    [["run", "/good", "--keep-going=maybe"], "--keep-going"],
+    [["run", "/good", "--dry-run=yes"], "--dry-run"],
+    [["run", "/good", "-L=1"], "-L"],
+    [["run", "/good", "--print-logs=1"], "--print-logs"],
+    [["run", "/good", "--watch=maybe"], "--watch"],
+    [["list", "--json=x"], "--json"],
+    [["why", "/good", "--all=1"], "--all"],
+    [["verify", "--repair=2"], "--repair"],
+  ];
+  for (const [args, flag] of cases) {
+    const r = await runBroken(t, files, args);
+    assertCleanError(r, 2);
+    const arg = args.find((a) => a.startsWith(`${flag}=`)) ?? "";
+    assert.match(r.stderr, new RegExp(`^makes: error: ${flag} takes no value \\(got "${arg}"\\); write ${flag} alone to turn it on, or leave it out$`, "m"), shown(r));
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line:\n${r.stderr}`);
+  }
+  const dir = await makeProject(t, files);
+  const on = await runMakes(dir, ["run", "/good", "--keep-going=true", "--dry-run=false"]);
+  assert.equal(on.code, 0, shown(on));
+  assert.equal(stdoutLines(on).length, 1, "--dry-run=false builds");
+});
+
+test("14g. --watch with --dry-run is a usage error, before anything is built or watched", async (t) => {
+  const files = { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good } };`) };
+  const r = await runBroken(t, files, ["run", "--watch", "--dry-run", "/good"]);
+  assertCleanError(r, 2);
+  assert.match(r.stderr, /^makes: error: --watch and --dry-run cannot be combined: .*; drop one of them$/m, shown(r));
+  assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line:\n${r.stderr}`);
+  const json = await runBroken(t, files, ["run", "--watch", "--dry-run", "/good", "--reporter", "json"]);
+  assert.equal(json.code, 2, shown(json));
+  assert.deepEqual(jsonEvents(json).map((e) => [e.type, e.message]), [["error", r.stderr.trim().replace(/^makes: error: /, "")]]);
+});
+
 test("14d. a flag given twice takes its last value", async (t) => {
   const dir = await makeProject(t, { "makes.ts": makesTs(`${GOOD_JOB}\n  return { jobs: { "/good": good, "/also": good } };`) });
   const second = join(dir, "second-store");

@@ -417,3 +417,19 @@ test("makes gc drops the out-links of jobs that makes.ts no longer has, and then
   assert.ok(existsSync(a), "the job makes.ts still has keeps its output");
   assert.equal(existsSync(storeOf(dir).jobRecord("/b")), false, "its job record went with it");
 });
+
+test("makes --version prints the version of @makes/cli on stdout and exits 0, anywhere among makes's own arguments", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": DIAMOND });
+  const { version } = JSON.parse(await readFile(join(REPO, "packages", "cli", "package.json"), "utf8")) as { version: string };
+  for (const args of [["--version"], ["run", "/top", "--version"], ["-C", "nowhere", "--version"]]) {
+    const r = await runMakes(dir, args);
+    assert.equal(r.code, 0, shown(r));
+    assert.equal(r.stdout, `${version}\n`);
+    assert.equal(r.stderr, "");
+  }
+  assert.equal(existsSync(join(dir, ".makes")), false, "nothing was built");
+  // After `--` it is a script's argument.
+  const script = await runMakes(dir, ["run", "/hello", "--", "--version"]);
+  assert.equal(script.code, 0, shown(script));
+  assert.match(script.stdout, /^hello --version$/m);
+});

@@ -288,6 +288,21 @@ test("graph in dot, mermaid and json shows every edge and each node's hash and s
   assert.ok(imageDeps.some((n) => n?.kind === "debian"), "and a Debian package");
 });
 
+test("docs/monorepo.md: the `makes why` example is what makes prints, after the commands it shows", async (t) => {
+  const doc = await readFile(join(REPO, "docs", "monorepo.md"), "utf8");
+  const block = /```\n(\$ makes run '\/packages\/\*\/build'[^\n]*\n\$ echo [^\n]*\n\$ makes why \/packages\/format\/build\n)([\s\S]*?)```/.exec(doc);
+  assert.ok(block !== null, "the example is in docs/monorepo.md");
+  assert.equal(block[1], "$ makes run '/packages/*/build' > /dev/null 2>&1\n$ echo '// a comment' >> packages/strings/src/index.mjs\n$ makes why /packages/format/build\n", "the commands this test runs");
+  const dir = await fixture(t);
+  const r = await makes(dir, ["run", "/packages/*/build"]);
+  assert.equal(r.code, 0, shown(r));
+  const src = join(dir, "packages", "strings", "src", "index.mjs");
+  await writeFile(src, `${await readFile(src, "utf8")}// a comment\n`);
+  const why = await makes(dir, ["why", "/packages/format/build"]);
+  assert.equal(why.code, 0, shown(why));
+  assert.equal(why.stdout, block[2]);
+});
+
 test("why names the edited file with its old and new digests; gc removes only unreachable paths", async (t) => {
   const dir = await fixture(t);
   const r = await makes(dir, ["run", "/packages/*/build", "/packages/logger/test"]);

@@ -73,3 +73,32 @@ test("one store reached through a symlink and by its real path is one store: no 
     assert.deepEqual((await run(dir, ["--store", store, "/app"])).built, [], `the same store, however it is spelled (${store})`);
   }
 });
+
+test("makes why in a moved store: a path built for the old location says so, naming both, not that it was deleted", async (t) => {
+  const parent = await tempDir(t);
+  const first = join(parent, "first");
+  await rename(await makeProject(t, { "makes.ts": PROJECT }), first);
+  await run(first, ["/app", "/plain"]);
+  const moved = join(parent, "moved");
+  await rename(first, moved);
+
+  const why = await runMakes(moved, ["why", "/app"]);
+  assert.equal(why.code, 0, shown(why));
+  assert.equal(
+    why.stdout,
+    `/app: built for the store at ${join(first, ".makes")} (this store is at ${join(moved, ".makes")}), and its output may name that location: it will be rebuilt here\n`,
+    "lib spells no location and stays valid: only /app is listed",
+  );
+  assert.doesNotMatch(why.stdout, /deleted|missing/);
+  const json = await runMakes(moved, ["why", "/app", "--json"]);
+  assert.deepEqual(
+    (JSON.parse(json.stdout) as Array<Record<string, unknown>>).map(({ reason, label, builtIn }) => ({ reason, label, builtIn })),
+    [{ reason: "built-elsewhere", label: "/app", builtIn: join(first, ".makes") }],
+  );
+  const plain = await runMakes(moved, ["why", "/plain"]);
+  assert.match(plain.stdout, /^\/plain is built and up to date/m, "a path that spells no location is still valid");
+
+  await run(moved, ["/app"]);
+  const after = await runMakes(moved, ["why", "/app"]);
+  assert.match(after.stdout, /^\/app is built and up to date/m, shown(after));
+});

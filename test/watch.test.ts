@@ -314,6 +314,80 @@ test("case 11: a syntax error in makes.ts or an import is shown with file:line:c
   assert.equal(readFileSync(join(w.stdout.trim().split("\n").at(-1) ?? "", "joined.txt"), "utf8"), "a2\ne2\n");
 });
 
+test("a source tree that is deleted (rm -rf, a checkout) is watched for: its return and later edits rebuild", async () => {
+  const dir = project({
+    "makes.ts": 'export default ({ makeDerivation, projectPath }: any) => ({ jobs: { "/a": makeDerivation({ name: "a", env: { src: projectPath("/pkgs/a") }, builder: `mkdir -p "$out"; cat "$src/a.txt" > "$out/a.txt"` }) } });\n',
+    "pkgs/a/a.txt": "v1\n",
+    "notes.txt": "n1\n",
+  });
+  const w = new WatchProcess(dir, ["/a"], { MAKES_DEBUG_WATCH: "1" });
+  await w.waitIdle();
+  const output = (): string => readFileSync(join(w.stdout.trim().split("\n").at(-1) ?? "", "a.txt"), "utf8");
+
+  // The tree and its parent go: an error, and makes watches for the tree to come back.
+  let mark = w.mark();
+  rmSync(join(dir, "pkgs"), { recursive: true });
+  let out = await w.waitIdle(mark);
+  assert.match(out, /^makes: error: projectPath\("\/pkgs\/a"\): .*pkgs\/a does not exist; /m);
+  assert.match(out, /^makes: watching 0 trees and 1 config file, and for pkgs\/a to be created; fix the error above; press Ctrl-C to stop$/m);
+  // Only the way to the missing tree is watched, not the rest of the project.
+  mark = w.mark();
+  write(dir, "notes.txt", "n2\n");
+  await sleep(QUIET_MS);
+  assert.equal(w.since(mark), "", "a file outside the missing tree's place runs nothing");
+
+  mark = w.mark();
+  write(dir, "pkgs/a/a.txt", "v2\n");
+  out = await w.waitIdle(mark);
+  assert.match(out, /^built +\/a /m);
+  assert.match(out, /^makes: watching 1 file in 1 tree and 1 config file; press Ctrl-C to stop$/m);
+  assert.equal(output(), "v2\n");
+  mark = w.mark();
+  write(dir, "pkgs/a/a.txt", "v3\n");
+  await w.waitFor(/^built +\/a /m, mark, "the rebuild after an edit in the recreated tree");
+  await w.waitIdle(mark);
+  assert.equal(output(), "v3\n");
+
+  // Deleted and recreated within one burst (a checkout): the plan never fails, edits are still seen.
+  mark = w.mark();
+  rmSync(join(dir, "pkgs", "a"), { recursive: true });
+  write(dir, "pkgs/a/a.txt", "v4\n");
+  await w.waitFor(/^built +\/a /m, mark, "the rebuild after the tree was replaced");
+  await w.waitIdle(mark);
+  assert.equal(output(), "v4\n");
+  await sleep(QUIET_MS);
+  mark = w.mark();
+  write(dir, "pkgs/a/a.txt", "v5\n");
+  await w.waitFor(/^built +\/a /m, mark, "the rebuild after an edit in the replaced tree");
+  await w.waitIdle(mark);
+  assert.equal(output(), "v5\n");
+});
+
+test("a tree missing at the start, and a makes.ts deleted and restored, are watched for", async () => {
+  const config = 'export default ({ makeDerivation, projectPath }: any) => ({ jobs: { "/a": makeDerivation({ name: "a", env: { src: projectPath("/src") }, builder: `mkdir -p "$out"; cat "$src/a.txt" > "$out/a.txt"` }) } });\n';
+  const dir = project({ "makes.ts": config });
+  const w = new WatchProcess(dir, ["/a"]);
+  let out = await w.waitIdle();
+  assert.match(out, /^makes: watching 0 trees and 1 config file, and for src to be created; fix the error above; press Ctrl-C to stop$/m);
+  let mark = w.mark();
+  write(dir, "src/a.txt", "v1\n");
+  out = await w.waitIdle(mark);
+  assert.match(out, /^built +\/a /m);
+
+  mark = w.mark();
+  rmSync(join(dir, "makes.ts"));
+  out = await w.waitIdle(mark);
+  assert.match(out, /^makes: error: No makes\.ts in /m);
+  assert.match(out, /^makes: watching 0 config files, and for makes\.ts to be created; fix the error above; press Ctrl-C to stop$/m);
+  // Gone long enough for the watcher to notice, then back: reloaded and run again.
+  await sleep(QUIET_MS);
+  mark = w.mark();
+  write(dir, "makes.ts", config.replace('name: "a"', 'name: "a2"'));
+  out = await w.waitIdle(mark);
+  assert.match(out, /^built +\/a /m);
+  assert.match(w.stdout.trim().split("\n").at(-1) ?? "", /-a2$/);
+});
+
 test("a dev server (script job) is restarted after its input rebuilds; Ctrl-C stops it and exits 130", async () => {
   const port = await freePort();
   const dir = project({

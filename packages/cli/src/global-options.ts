@@ -8,21 +8,23 @@ export interface GlobalOptions {
   readonly C: string | undefined;
   readonly config: string | undefined;
   readonly store: string | undefined;
-  readonly jobs: number | undefined;
+  /** -j as given (parsed by concurrencyOf, so that a bad value is reported as the user wrote it). */
+  readonly jobs: string | undefined;
   readonly keepGoing: boolean;
   readonly dryRun: boolean;
   readonly printLogs: boolean;
   readonly reporter: ReporterName;
 }
 
-/** -j: a positive integer; default the number of cores. */
+/** -j: a whole number ≥ 1 written in decimal digits; default the number of cores. */
 export function concurrencyOf(options: GlobalOptions): number {
   const j = options.jobs;
   if (j === undefined) return availableParallelism();
-  if (!Number.isInteger(j) || j < 1) {
-    throw new UsageError("bad-flag", `-j/--jobs must be a positive whole number of parallel builds (got ${String(j)}); for example -j 4`);
+  const n = /^[0-9]+$/.test(j) ? Number(j) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError("bad-flag", `-j/--jobs must be a positive whole number of parallel builds (≥ 1; got ${JSON.stringify(j)}); for example -j 4`);
   }
-  return j;
+  return n;
 }
 
 /**
@@ -38,7 +40,7 @@ export const GLOBAL_FLAG_VALUES: ReadonlyMap<string, string> = new Map([
   ["C", "a directory, for example -C path/to/project"],
   ["config", "a file, for example --config ci/makes.ts"],
   ["store", "a directory, for example --store /var/cache/makes"],
-  ["j", "a number of parallel builds, for example -j 4"],
+  ["j", "a number of parallel builds (≥ 1), for example -j 4"],
   ["reporter", "auto, terminal, plain or json"],
 ]);
 

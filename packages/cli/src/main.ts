@@ -9,11 +9,13 @@ import { runCommand } from "./commands/run.js";
 import { verifyCommand } from "./commands/verify.js";
 import { whyCommand } from "./commands/why.js";
 import type { ExportFormat } from "@makes/builders";
-import { checkPathFlags, GLOBAL_FLAG_VALUES, type GlobalOptions } from "./global-options.js";
+import { checkPathFlags, concurrencyOf, GLOBAL_FLAG_VALUES, type GlobalOptions } from "./global-options.js";
 import { JsonReporter } from "./reporters/json-reporter.js";
 import { PlainReporter } from "./reporters/plain-reporter.js";
 import type { Reporter, ReporterName } from "./reporters/reporter.js";
+import { checkSwitchValues } from "./switch-values.js";
 import { usageMessage } from "./usage-message.js";
+import { makesVersion } from "./version.js";
 
 process.umask(0o022); // outputs and image layers must not depend on the caller's umask
 // A reader that goes away (`makes run -L /x 2>&1 | head -1`) must not abort a build half-way and leave its
@@ -40,13 +42,14 @@ function globals(argv: Record<string, unknown>): GlobalOptions {
     C: single<string>(argv.C),
     config: single<string>(argv.config),
     store: single<string>(argv.store),
-    jobs: single<number>(argv.j),
+    jobs: single<string>(argv.j),
     keepGoing: single(argv.keepGoing) === true,
     dryRun: single(argv.dryRun) === true,
     printLogs: single(argv.printLogs) === true,
     reporter: single<ReporterName>(argv.reporter) ?? "auto",
   };
   checkPathFlags(options);
+  concurrencyOf(options); // a bad -j is an error for every command, not only those that build
   return options;
 }
 
@@ -62,6 +65,13 @@ function errorReporter(args: readonly string[]): Reporter {
 /** The part of yargs' internal API that `skipHelpCache` touches; not in its published types. */
 interface YargsInternals {
   getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } };
+}
+
+/** The boolean options yargs knows for the command being run (its builder has run by the time the handler does). */
+function booleanOptions(cli: Argv): readonly string[] {
+  // getOptions() is part of yargs' API but missing from its published types.
+  const options = (cli as unknown as { getOptions?: () => { boolean?: unknown } }).getOptions?.();
+  return Array.isArray(options?.boolean) ? options.boolean.filter((b): b is string => typeof b === "string") : [];
 }
 
 /**
@@ -84,8 +94,14 @@ const scriptArgs = dashDash === -1 ? [] : rawArgs.slice(dashDash + 1);
 async function main(): Promise<void> {
   const run = async (fn: () => Promise<number>): Promise<void> => {
     if (usageFailed) return; // yargs already reported a usage error for this command line
+    checkSwitchValues(ourArgs, booleanOptions(cli)); // the options of the command being run, by now
     exitCode = await fn();
   };
+  // As in most tools, --version anywhere among makes's own arguments prints the version, whatever else is given.
+  if (ourArgs.includes("--version")) {
+    process.stdout.write(`${makesVersion()}\n`);
+    return;
+  }
   const wantsHelp = ourArgs.includes("--help") || ourArgs.includes("-h") || ourArgs.length === 0;
   const cli: Argv = yargs(ourArgs)
     .scriptName("makes")
@@ -93,10 +109,12 @@ async function main(): Promise<void> {
     .option("C", { type: "string", describe: "Run as if started in DIR", requiresArg: true, global: true })
     .option("config", { type: "string", describe: "Use this config file instead of the nearest makes.ts", requiresArg: true, global: true })
     .option("store", { type: "string", describe: "Store directory (default <project>/.makes, or $MAKES_STORE)", requiresArg: true, global: true })
-    .option("j", { alias: "jobs", type: "number", describe: "Builds at once (default: the number of cores)", requiresArg: true, global: true })
+    .option("j", { alias: "jobs", type: "string", describe: "Builds at once, a whole number ≥ 1 (default: the number of cores)", requiresArg: true, global: true })
     .option("keep-going", { type: "boolean", describe: "Build everything that does not depend on a failure", global: true })
     .option("dry-run", { type: "boolean", describe: "Show what would be built and what is cached", global: true })
     .option("L", { alias: "print-logs", type: "boolean", describe: "Print the logs of builds as they run", global: true })
+    .version(false) // its own would exit the process itself; --version is handled above, this only lists it
+    .option("version", { type: "boolean", describe: "Print the version of makes and exit" })
     .option("reporter", { choices: ["auto", "plain", "json", "terminal"] as const, default: "auto", describe: "How progress is shown on stderr", requiresArg: true, global: true })
     .command(
       "run <targets..>",
@@ -165,7 +183,6 @@ async function main(): Promise<void> {
     // Help is only wired up when asked for: yargs otherwise lays out the whole help text on every parse,
     // a fifth of a no-op run's time.
     .help(wantsHelp)
-    .version(false)
     // yargs calls this with a message for a usage problem of the command line (a missing flag value
     // comes with a YError too), and with only an error when a command's handler failed: that one is
     // not the user's doing here, and goes on to the caller of parseAsync.

@@ -1,10 +1,13 @@
 import { basename, join, relative, sep } from "node:path";
-import { ALWAYS_EXCLUDED, SourceTreeNode, type Plan } from "@makes/core";
+import { ALWAYS_EXCLUDED, BuildGraph, MakesError, SourceTreeNode, selectJobs, type MakesNode, type Project } from "@makes/core";
 
-/** The source trees (`projectPath`) in the plan's closure, as absolute directories, nested ones dropped. */
-export function sourceTreesOf(plan: Plan, projectDir: string): { trees: string[]; files: number } {
+/**
+ * The source trees (`projectPath`) among `nodes` (a plan's closure), as absolute directories, nested ones
+ * dropped, and how many files they hold (0 for trees not hashed yet).
+ */
+export function sourceTreesOf(nodes: readonly MakesNode[], projectDir: string): { trees: string[]; files: number } {
   const dirs = new Map<string, number>();
-  for (const node of plan.nodes) {
+  for (const node of nodes) {
     if (!(node instanceof SourceTreeNode)) continue;
     const dir = node.relDir === "" ? projectDir : join(projectDir, node.relDir);
     dirs.set(dir, Math.max(dirs.get(dir) ?? 0, node.entries?.length ?? 0));
@@ -18,6 +21,20 @@ export function sourceTreesOf(plan: Plan, projectDir: string): { trees: string[]
     files += dirs.get(dir) ?? 0;
   }
   return { trees, files };
+}
+
+/**
+ * The source trees of the jobs' closure found without hashing it, for when hashing failed (a tree that
+ * no longer exists): undefined when the jobs themselves cannot be resolved.
+ */
+export function closureTreesOf(project: Project, patterns: readonly string[]): string[] | undefined {
+  try {
+    const roots = selectJobs(patterns, project.jobs.keys()).flatMap((job) => project.jobs.get(job) ?? []);
+    return sourceTreesOf(BuildGraph.collect(roots, project.labels).order, project.projectDir).trees;
+  } catch (err) {
+    if (err instanceof MakesError) return undefined;
+    throw err;
+  }
 }
 
 /** `path` is `dir` or below it. */

@@ -12,6 +12,8 @@ export type Explanation =
   | { readonly reason: "built"; readonly label: string; readonly hash: string }
   | { readonly reason: "never-built"; readonly label: string; readonly hash: string }
   | { readonly reason: "output-missing"; readonly label: string; readonly hash: string }
+  /** Built when the store was at `builtIn` (moved or restored since), and the output may spell that location (Store.atHome). */
+  | { readonly reason: "built-elsewhere"; readonly label: string; readonly hash: string; readonly builtIn: string }
   | { readonly reason: "inputs-changed"; readonly label: string; readonly hash: string; readonly previousHash: string; readonly changes: readonly InputChange[] };
 
 function diffInputs(before: Readonly<Record<string, string>>, after: Readonly<Record<string, string>>): InputChange[] {
@@ -42,6 +44,10 @@ export async function explainPlan(store: Store, plan: Plan, job: string, root: M
     const label = plan.graph.labelOf(node);
     const hash = hashed.hash;
     const meta = await store.readMeta(hash);
+    if (meta?.root !== undefined && !store.atHome(meta)) {
+      out.push({ reason: "built-elsewhere", label, hash, builtIn: meta.root });
+      continue;
+    }
     if (meta !== undefined) {
       const valid = await store.validMeta(hash, node.name);
       out.push(valid !== undefined ? { reason: "built", label, hash } : { reason: "output-missing", label, hash });

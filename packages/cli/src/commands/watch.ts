@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { findConfig, MakesError, UsageError, type Plan, type Project } from "@makes/core";
 import { watch, type FSWatcher } from "chokidar";
 import { concurrencyOf, storeOption } from "../global-options.js";
@@ -7,8 +7,9 @@ import { interruptExitCode, interruptSignal } from "../interrupt.js";
 import { cwdOf, openProject } from "../open-project.js";
 import { createReporter } from "../reporters/create-reporter.js";
 import type { Reporter } from "../reporters/reporter.js";
-import { describeChanges, ignoredPath, isInside, plural, sourceTreesOf } from "../watch-paths.js";
+import { closureTreesOf, describeChanges, ignoredPath, isInside, plural, sourceTreesOf } from "../watch-paths.js";
 import { IterationQueue } from "../watch-queue.js";
+import { watchRoots, type WatchRoots } from "../watch-roots.js";
 import { ScriptSupervisor } from "../watch-scripts.js";
 import type { RunArgs } from "./run.js";
 
@@ -24,12 +25,14 @@ const SELF_TRIGGER_LIMIT = 3;
  * tree of the jobs' closure changes, until Ctrl-C (exit 130; SIGTERM 143). Each iteration reloads the config when a
  * config file changed, re-hashes the closure and, only if a hash changed, runs it (the engine builds
  * just the nodes whose store path is missing), prints the output paths and restarts script jobs.
- * Errors — a broken makes.ts, a failed build — are reported and watching goes on.
+ * Errors — a broken makes.ts, a failed build — are reported and watching goes on. --dry-run is refused:
+ * it says what one run would build, and watching is about building on every change.
  */
 export async function watchCommand(args: RunArgs): Promise<number> {
-  const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
+  const reporter = createReporter(args.reporter, { dryRun: false });
   let configPath: string;
   try {
+    if (args.dryRun) throw new UsageError("bad-flag", "--watch and --dry-run cannot be combined: --dry-run shows what one run would build, --watch builds on every change; drop one of them");
     concurrencyOf(args); // a bad -j is a usage error now, not at every iteration
     configPath = findConfig(cwdOf(args), args.config);
   } catch (err) {
@@ -58,9 +61,12 @@ class WatchSession {
   #project: Project | undefined;
   /** Config files of the last successful load (or just makes.ts, and the file an error named). */
   #configFiles = new Set<string>();
-  #trees: { trees: string[]; files: number } = { trees: [], files: 0 };
+  /** The closure's source trees; `files` is undefined when the last plan failed (nothing was hashed). */
+  #trees: { trees: string[]; files: number | undefined } = { trees: [], files: 0 };
   #watcher: FSWatcher | undefined;
-  #watchedKey = "";
+  #watched: WatchRoots | undefined;
+  /** A path the watcher was pointed at was deleted: chokidar no longer watches it, even once it is back. */
+  #watcherStale = false;
   /** The jobs and closure hashes of the last run: an iteration whose plan has the same is skipped. */
   #lastRunKey: string | undefined;
   #firstDone = false;
@@ -88,10 +94,16 @@ class WatchSession {
 
   /** The first iteration, then watching until interrupted. Returns the exit code. */
   async run(): Promise<number> {
-    const first = new Promise<"ok" | "usage-error">((resolve) => (this.#resolveFirst = resolve));
-    this.#queue.runNow();
-    if ((await first) === "usage-error") return 2;
-    if (!this.signal.aborted) await new Promise((resolve) => this.signal.addEventListener("abort", resolve, { once: true }));
+    // The watchers' handles do not keep the process alive (see #updateWatcher): this timer does.
+    const keepAlive = setInterval(() => undefined, 1 << 30);
+    try {
+      const first = new Promise<"ok" | "usage-error">((resolve) => (this.#resolveFirst = resolve));
+      this.#queue.runNow();
+      if ((await first) === "usage-error") return 2;
+      if (!this.signal.aborted) await new Promise((resolve) => this.signal.addEventListener("abort", resolve, { once: true }));
+    } finally {
+      clearInterval(keepAlive);
+    }
     await this.#queue.close(); // the running iteration sees the abort: its builds are stopped
     return interruptExitCode(this.signal);
   }
@@ -153,7 +165,7 @@ class WatchSession {
     const planStarted = performance.now();
     try {
       plan = await project.plan(this.args.jobs_);
-      this.#trees = sourceTreesOf(plan, project.projectDir);
+      this.#trees = sourceTreesOf(plan.nodes, project.projectDir);
       // A file saved after it was hashed but before a new watcher was ready would go unseen: hash
       // again once the watcher covers the trees (the tree set depends on the config, not on files).
       if (await this.#updateWatcher()) plan = await project.plan(this.args.jobs_);
@@ -162,6 +174,9 @@ class WatchSession {
       this.reporter.error(err.message, err.detail);
       if (!this.#firstDone && err instanceof UsageError) return "usage-error";
       this.#lastRunKey = undefined;
+      // Most often a tree that is gone (`rm -rf src`, a checkout): keep watching where it was, so
+      // that its return is seen.
+      this.#trees = { trees: closureTreesOf(project, this.args.jobs_) ?? this.#trees.trees, files: undefined };
       await this.#watchAndIdle(`; fix the error above`);
       return "ok";
     }
@@ -190,7 +205,7 @@ class WatchSession {
       outcome = await project.run(plan, {
         concurrency: concurrencyOf(this.args),
         keepGoing: this.args.keepGoing,
-        dryRun: this.args.dryRun,
+        dryRun: false,
         streamLogs: this.args.printLogs,
         signal: this.signal,
         emit: (e) => this.reporter.onEvent(e),
@@ -206,14 +221,12 @@ class WatchSession {
     const scripts = new Map<string, string>();
     for (const [job, path] of outcome.outputs) {
       const action = project.jobs.get(job)?.runAction();
-      if (action !== undefined && !this.args.dryRun) scripts.set(job, action.executable(path));
+      if (action !== undefined) scripts.set(job, action.executable(path));
       else process.stdout.write(`${path}\n`);
     }
-    if (!this.args.dryRun) {
-      // A script whose build failed keeps running as it was; one no longer selected is stopped.
-      const scriptJobs = plan.jobs.filter((j) => project.jobs.get(j)?.runAction() !== undefined);
-      await this.#scripts.update(scripts, new Set(scriptJobs));
-    }
+    // A script whose build failed keeps running as it was; one no longer selected is stopped.
+    const scriptJobs = plan.jobs.filter((j) => project.jobs.get(j)?.runAction() !== undefined);
+    await this.#scripts.update(scripts, new Set(scriptJobs));
     await this.#watchAndIdle("");
     return "ok";
   }
@@ -222,48 +235,61 @@ class WatchSession {
   async #watchAndIdle(suffix: string): Promise<void> {
     await this.#updateWatcher();
     if (this.signal.aborted) return;
-    const configs = this.#configFiles.size;
+    const missing = new Set(this.#watched?.missing ?? []);
+    const configs = plural([...this.#configFiles].filter((f) => !missing.has(f)).length, "config file");
     const { trees, files } = this.#trees;
-    const what =
+    const treeCount = plural(trees.filter((t) => !missing.has(t)).length, "tree");
+    let what =
       this.#project === undefined
-        ? plural(configs, "config file")
-        : `${plural(files, "file")} in ${plural(trees.length, "tree")} and ${plural(configs, "config file")}`;
+        ? configs
+        : files === undefined
+          ? `${treeCount} and ${configs}`
+          : `${plural(files, "file")} in ${treeCount} and ${configs}`;
+    if (missing.size > 0) what += `, and for ${shownList([...missing])} to be created`;
     this.reporter.info(`makes: watching ${what}${suffix}; press Ctrl-C to stop`);
   }
 
   /**
-   * Points the watcher at the current config files and trees. A new set gets a new watcher, ready
-   * before the old one is closed, so no change in between is lost. Returns true when the set changed.
+   * Points the watcher at the current config files and trees (a missing one through its nearest
+   * existing directory, see watchRoots). A new set gets a new watcher, ready before the old one is
+   * closed, so no change in between is lost. Returns true when the watcher was replaced.
    */
   async #updateWatcher(): Promise<boolean> {
     const paths = new Set<string>([...this.#configFiles, ...this.#trees.trees]);
     if (existsSync(this.#folderJobsDir)) paths.add(this.#folderJobsDir);
-    const sorted = [...paths].sort();
-    const key = sorted.join("\0");
-    if (key === this.#watchedKey) return false;
-    const next = watch(sorted, {
+    const roots = watchRoots(paths);
+    if (roots.key === this.#watched?.key && !this.#watcherStale) return false;
+    const ignored = ignoredPath(this.#projectDir, this.#storeRoot);
+    const next = watch([...roots.roots], {
       ignoreInitial: true,
-      ignored: ignoredPath(this.#projectDir, this.#storeRoot),
+      ignored: (path: string) => ignored(path) || roots.ignored(path),
       // chokidar's atomic mode delays deletions by 100 ms to merge an editor's delete+create; the
       // debounce already merges them, without the delay.
       atomic: false,
-      persistent: true,
+      // chokidar shares a persistent fs.watch handle between all watchers of one path, so the new
+      // watcher of a directory replaced behind chokidar's back would inherit the old one's handle, which
+      // watches the deleted directory and never fires again. Non-persistent handles are each watcher's
+      // own; the session keeps the process alive instead (see run).
+      persistent: false,
     });
     next.on("all", (event, path) => {
       if (this.#trace) this.reporter.info(`makes: watch: ${event} ${path}`);
-      this.#onChange(path);
+      this.#onChange(event, path);
     });
     next.on("error", (err) => this.reporter.onEvent({ type: "warning", message: watchErrorMessage(err) }));
     await new Promise<void>((r) => next.once("ready", () => r()));
+    if (this.#trace) this.reporter.info(`makes: watch: watching ${roots.roots.join(", ")}${roots.missing.length > 0 ? ` for ${roots.missing.join(", ")}` : ""}`);
     const old = this.#watcher;
     this.#watcher = next;
-    this.#watchedKey = key;
+    this.#watched = roots;
+    this.#watcherStale = false;
     await old?.close();
     return true;
   }
 
-  #onChange(path: string): void {
+  #onChange(event: string, path: string): void {
     if (this.signal.aborted) return;
+    if ((event === "unlink" || event === "unlinkDir") && this.#watched?.roots.includes(path) === true) this.#watcherStale = true;
     if (this.#building) this.#changedWhileBuilding.add(path);
     this.#queue.notify(path);
   }
@@ -296,6 +322,13 @@ function fileNamedBy(message: string): string | undefined {
   if (match?.[1] === undefined) return undefined;
   const abs = resolve(process.cwd(), match[1]);
   return existsSync(abs) ? abs : undefined;
+}
+
+/** "src", "src and lib", "a, b, c and 2 more" — relative to the current directory. */
+function shownList(paths: readonly string[]): string {
+  const shown = paths.map((p) => relative(process.cwd(), p) || p);
+  if (shown.length <= 2) return shown.join(" and ");
+  return shown.length === 3 ? `${shown[0]}, ${shown[1]} and ${shown[2]}` : `${shown.slice(0, 3).join(", ")} and ${shown.length - 3} more`;
 }
 
 function watchErrorMessage(err: unknown): string {

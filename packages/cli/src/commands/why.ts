@@ -23,7 +23,8 @@ function describeChange(change: InputChange): string {
   }
 }
 
-export function describeExplanation(e: Explanation): string[] {
+/** `storeRoot`: where the store is now, to tell apart from where a path was built. */
+export function describeExplanation(e: Explanation, storeRoot: string): string[] {
   switch (e.reason) {
     case "built":
       return [`${e.label}: built (${e.hash.slice(0, 12)})`];
@@ -31,6 +32,8 @@ export function describeExplanation(e: Explanation): string[] {
       return [`${e.label}: never built (${e.hash.slice(0, 12)})`];
     case "output-missing":
       return [`${e.label}: output missing — the store path was deleted; it will be rebuilt`];
+    case "built-elsewhere":
+      return [`${e.label}: built for the store at ${e.builtIn} (this store is at ${storeRoot}), and its output may name that location: it will be rebuilt here`];
     case "inputs-changed":
       return [
         `${e.label}: inputs changed since the last build (${e.previousHash.slice(0, 12)} → ${e.hash.slice(0, 12)})`,
@@ -60,6 +63,6 @@ export async function whyCommand(args: GlobalOptions & { readonly job: string; r
     process.stdout.write(`${job} is built and up to date: nothing would be rebuilt.\n`);
     return 0;
   }
-  for (const e of shown) process.stdout.write(`${describeExplanation(e).join("\n")}\n`);
+  for (const e of shown) process.stdout.write(`${describeExplanation(e, project.store.root).join("\n")}\n`);
   return 0;
 }
