@@ -203,7 +203,7 @@ test("5b. a cached layer blob changed by hand: verify names it; --repair removes
   assert.match((await runMakes(dir, ["log", "/img"])).stdout, /layer cache: 0 hits, 1 miss/);
   const clean = await runMakes(dir, ["verify"]);
   assert.equal(clean.code, 0, shown(clean));
-  assert.match(clean.stderr, /1 cached layers checked, all intact/);
+  assert.match(clean.stderr, /1 cached layer checked, all intact/);
 });
 
 test("gc and verify --repair refuse while a build holds a lock on the store", async (t) => {

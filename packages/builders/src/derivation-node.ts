@@ -1,5 +1,6 @@
 import { lstat } from "node:fs/promises";
-import { BuildError, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { join } from "node:path";
+import { BuildError, fixedOutputNamesStore, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { runBash } from "./run-bash.js";
 
@@ -71,12 +72,21 @@ export class DerivationNode extends MakesNode {
   }
 }
 
+/**
+ * The promise of a fixed output: its content has `expected` as sha256 (a file's, or a directory's tree digest).
+ * An output that names a store path is refused first, whatever its hash: updating outputHash would not help.
+ */
 async function checkOutputHash(ctx: BuildContext, expected: string): Promise<void> {
   let actual: string;
   try {
     const st = await lstat(ctx.out);
-    actual = st.isFile() ? await sha256File(ctx.out) : (await treeDigest(ctx.out, { normalise: false })).digest;
-  } catch {
+    const needle = `${join(ctx.storeDir, "store")}/`;
+    const tree = await treeDigest(ctx.out, { normalise: false, spells: [needle] });
+    const spelledAt = tree.spelled.get(needle);
+    if (spelledAt !== undefined) throw fixedOutputNamesStore(ctx.label, spelledAt);
+    actual = st.isFile() ? await sha256File(ctx.out) : tree.digest;
+  } catch (err) {
+    if (err instanceof BuildError) throw err;
     return; // no output: the engine reports it
   }
   if (actual !== expected.toLowerCase()) {

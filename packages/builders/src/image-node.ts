@@ -4,7 +4,7 @@ import { ConfigError, MakesNode, nodesIn as nodesInText, type BuildContext, type
 import type { BaseImage } from "./oci/base-image.js";
 import type { ImageOptions } from "./oci/image-options.js";
 import type { LayerPackage } from "./oci/layer-package.js";
-import { planLayers } from "./oci/plan-layers.js";
+import { dependencyOrder, planLayers } from "./oci/plan-layers.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
 export interface ImageSpec {
@@ -131,6 +131,7 @@ export class ImageNode extends MakesNode {
       base = await readBaseImage(source, join(ctx.tmpDir, "base"), this.spec.fromImageTag);
     }
     const layers = planLayers(layerPackages, options.maxLayers, base?.layers.length ?? 0);
+    const order = dependencyOrder(layerPackages);
     // Loaded on first use: the tar and gzip code is a start-up cost for every run that builds no image.
     const { writeImage } = await import("./oci/write-image.js");
     const written = await writeImage({
@@ -141,6 +142,7 @@ export class ImageNode extends MakesNode {
       concurrency: Math.max(1, ctx.concurrency),
       onWarning: (m) => ctx.warn(m),
       signal: ctx.signal,
+      order,
       ...(base === undefined ? {} : { base }),
     });
     // Blobs are named by their sha256, computed while they were written (or when the cached layer was):

@@ -67,6 +67,3 @@ export function describeChanges(paths: Iterable<string>): string {
   return `${shown.length} files (${head}${shown.length > 3 ? ", …" : ""})`;
 }
 
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}

@@ -19,7 +19,7 @@ export type { MakesEvent, NodeInfo, EventSink } from "./events.js";
 export { BuildGraph } from "./build-graph.js";
 export { hashGraph } from "./hash-graph.js";
 export type { HashedNode } from "./hash-graph.js";
-export { realise } from "./realise.js";
+export { realise, fixedOutputNamesStore } from "./realise.js";
 export type { NodeResult, NodeStatus, RealiseOptions } from "./realise.js";
 export { findConfig, CONFIG_FILE_NAME } from "./find-config.js";
 export { loadConfig } from "./load-config.js";

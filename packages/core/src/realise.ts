@@ -269,12 +269,7 @@ function checkSpelled(
 ): void {
   const shown = (rel: string | undefined): string => (rel === undefined || rel === "" ? "the output" : JSON.stringify(rel));
   const inStore = spelled.get(storeNeedle);
-  if (node.fixedOutput && inStore !== undefined) {
-    throw new BuildError(
-      "bad-output",
-      `${label}: the output of a fixed-output derivation names a store path (in ${shown(inStore)}), so it would only be right in this store; copy what it needs into $out instead of referring to it, or drop outputHash`,
-    );
-  }
+  if (node.fixedOutput && inStore !== undefined) throw fixedOutputNamesStore(label, inStore);
   const tmp = spelled.get(ownTmp);
   if (tmp !== undefined) {
     emit({
@@ -283,4 +278,12 @@ function checkSpelled(
       message: `${shown(tmp)} names the build's temporary $out (${ownTmp}…), which is gone once the build ends: makes does not rewrite self-references as Nix does; use relative paths (ln -s ../lib/x, "$(dirname "$0")") within the output`,
     });
   }
+}
+
+/** The failure of a fixed-output node whose output names a store path (in the entry at `rel`). */
+export function fixedOutputNamesStore(label: string, rel: string): BuildError {
+  return new BuildError(
+    "bad-output",
+    `${label}: the output of a fixed-output derivation names a store path (in ${rel === "" ? "the output" : JSON.stringify(rel)}), so it would only be right in this store; copy what it needs into $out instead of referring to it, or drop outputHash`,
+  );
 }

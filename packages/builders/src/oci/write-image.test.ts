@@ -9,7 +9,7 @@ import { gunzipSync } from "node:zlib";
 import { canonicalJson } from "./canonical-json.js";
 import { exportImage } from "./export-image.js";
 import type { LayerPackage } from "./layer-package.js";
-import { planLayers } from "./plan-layers.js";
+import { dependencyOrder, planLayers } from "./plan-layers.js";
 import { validateImageOptions } from "./validate-image-options.js";
 import { writeImage, type WrittenImage } from "./write-image.js";
 import { makeTree, pkg, run, shape, snapshot, tempDir, type Spec } from "./oci-test-helpers.js";
@@ -213,4 +213,25 @@ test("SOURCE_DATE_EPOCH shapes created and every history entry", async (t) => {
   assert.equal(config.created, "1970-01-02T00:00:00Z");
   assert.equal(config.history[0].created, "1970-01-02T00:00:00Z");
   await run("oci-image-tool", ["validate", "--type", "config", blob(join(dir, "o"), r.configDigest)]);
+});
+
+test("over budget, a popular package's own layer below the shared one: a file it would win is named when hidden", async (t) => {
+  const dir = await tempDir(t);
+  const a = await makeTree(join(dir, "s/a"), [{ path: "etc/motd", file: "A\n" }]);
+  const b = await makeTree(join(dir, "s/b"), [{ path: "etc/motd", file: "B\n" }, { path: "etc/b-only", file: "b" }]);
+  const d = await makeTree(join(dir, "s/d"), [{ path: "d", file: "d" }]);
+  const e = await makeTree(join(dir, "s/e"), [{ path: "e", file: "e" }]);
+  // b is needed by d and e: the most popular, so it gets the bottom layer; a, d and e share the last one.
+  const packages = [pkg("a", a, [], "pkg-a"), pkg("b", b, [], "pkg-b"), pkg("d", d, ["b"], "pkg-d"), pkg("e", e, ["b"], "pkg-e")];
+  const layers = planLayers(packages, 2);
+  assert.deepEqual(layers.map((l) => l.map((p) => p.name)), [["pkg-b"], ["pkg-a", "pkg-d", "pkg-e"]]);
+  const warnings: string[] = [];
+  const r = await writeImage({ layers, options: options({}), outDir: join(dir, "o"), cacheDir: join(dir, "c"), concurrency: 1, onWarning: (w) => warnings.push(w), order: dependencyOrder(packages) });
+  assert.ok(r.manifestDigest.startsWith("sha256:"));
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0] as string, /^pkg-b's \/etc\/motd is hidden by pkg-a's copy in a layer above, although pkg-b comes later .*raise maxLayers to at least 4/);
+  // within budget nothing is hidden and nothing is said
+  const quiet: string[] = [];
+  await writeImage({ layers: planLayers(packages, 65), options: options({}), outDir: join(dir, "o2"), cacheDir: join(dir, "c"), concurrency: 1, onWarning: (w) => quiet.push(w), order: dependencyOrder(packages) });
+  assert.deepEqual(quiet, []);
 });

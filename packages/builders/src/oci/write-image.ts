@@ -11,6 +11,7 @@ import { linkOrCopy } from "./link-or-copy.js";
 import { mapConcurrent } from "./map-concurrent.js";
 import { mergeImageConfig } from "./merge-image-config.js";
 import { imageMergedUsrLinks } from "./merged-usr-moves.js";
+import { shadowedAcrossLayers } from "./shadowed-across-layers.js";
 import { MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST } from "./oci-media-types.js";
 
 export interface WriteImageArgs {
@@ -27,6 +28,8 @@ export interface WriteImageArgs {
   signal?: AbortSignal;
   /** fromImage: its layers go first, unchanged, and its config is inherited. */
   base?: BaseImage;
+  /** The packages in the planned order (dependencyOrder), when some share a layer: files hidden against it are named (shadowedAcrossLayers). */
+  order?: readonly LayerPackage[];
 }
 
 export interface WrittenImage {
@@ -51,6 +54,9 @@ export async function writeImage(args: WriteImageArgs): Promise<WrittenImage> {
   // layer (or the base image) makes /bin a symlink, whichever layer the package is in.
   const baseLinks = args.base === undefined ? [] : await baseMergedUsrLinks(args.base.layers, args.cacheDir);
   const mergedUsr = await imageMergedUsrLinks(args.layers.flat(), baseLinks);
+  if (args.order !== undefined && args.layers.some((l) => l.length > 1)) {
+    for (const warning of await shadowedAcrossLayers(args.layers, args.order, mergedUsr)) args.onWarning(warning);
+  }
 
   const built = await mapConcurrent(args.layers, args.concurrency, async (packages) => {
     const blob = await cache.layer(packages, { onWarning: args.onWarning, signal: args.signal, mergedUsr });

@@ -2,6 +2,7 @@ import { collectGarbage, UsageError } from "@makes/core";
 import { pruneLayerCache } from "@makes/builders";
 import type { GlobalOptions } from "../global-options.js";
 import { openProject } from "../open-project.js";
+import { plural } from "../plural.js";
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -27,7 +28,7 @@ export async function gcCommand(args: GlobalOptions & { readonly keepSince: stri
   for (const entry of result.removed) process.stdout.write(`${args.dryRun ? "would remove" : "removed"} ${entry}\n`);
   const freed = formatBytes(result.freedBytes + layers.bytes);
   process.stderr.write(
-    `makes gc: ${args.dryRun ? "would free" : "freed"} ${freed} (${result.removed.length} store paths and ${layers.blobs} cached layers removed, ${result.kept} store paths kept)\n`,
+    `makes gc: ${args.dryRun ? "would free" : "freed"} ${freed} (${plural(result.removed.length, "store path")} and ${plural(layers.blobs, "cached layer")} removed, ${plural(result.kept, "store path")} kept)\n`,
   );
   return 0;
 }

@@ -3,6 +3,7 @@ import { repairStore, UsageError, verifyStore } from "@makes/core";
 import { repairLayerCache, verifyLayerCache } from "@makes/builders";
 import type { GlobalOptions } from "../global-options.js";
 import { openProject } from "../open-project.js";
+import { plural } from "../plural.js";
 
 /**
  * Exit 0 when every valid store path and every cached layer blob still has the content it was made with,
@@ -19,7 +20,7 @@ export async function verifyCommand(args: GlobalOptions & { readonly repair: boo
   for (const p of store.problems) process.stdout.write(`${p.problem === "modified" ? "modified" : "missing "} ${p.path}\n`);
   for (const path of layers.modified) process.stdout.write(`modified ${path}\n`);
   const bad = store.problems.length + layers.modified.length;
-  const counts = `${store.checked} store paths and ${layers.checked} cached layers checked`;
+  const counts = `${plural(store.checked, "store path")} and ${plural(layers.checked, "cached layer")} checked`;
   if (bad === 0) {
     process.stderr.write(`makes verify: ${counts}, all intact\n`);
     return 0;
