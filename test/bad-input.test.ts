@@ -299,6 +299,8 @@ test("14b. a flag without its value, or a bad choice: one line naming the flag a
     [["run", "/good", "-C"], /-C needs a value: a directory/],
     [["run", "/good", "--config"], /--config needs a value: a file/],
     [["run", "/good", "-j"], /-j needs a value: a number/],
+    [["run", "-j"], /-j needs a value: a number/], // no job after it either: the flag is what to name
+    [["run", "--store"], /--store needs a value: a directory/],
     [["gc", "--keep-since"], /--keep-since needs a value: a duration such as 30m/],
     [["run", "/good", "--reporter"], /--reporter needs a value: auto, terminal, plain or json/],
     [["graph", "/good", "--format"], /--format needs a value: dot, mermaid or json/],

@@ -197,7 +197,11 @@ async function main(): Promise<void> {
     // yargs may report several problems of one command line; one message is enough, and an unknown
     // flag is the one to name: `run --frobnicate /job` otherwise reads as a missing job, because
     // the unknown flag swallowed "/job" as its value.
-    const message = usageMessages.find((m) => m.startsWith("Unknown argument")) ?? usageMessages[0];
+    // A flag without its value reads as a missing job when nothing follows it (`makes run -j`): name the flag.
+    const message =
+      usageMessages.find((m) => m.startsWith("Unknown argument")) ??
+      usageMessages.find((m) => m.startsWith("Not enough arguments following")) ??
+      usageMessages[0];
     errorReporter(ourArgs).error(`${usageMessage(message ?? "bad usage", flagValues)}; see \`makes --help\``);
     exitCode = 2;
   }
