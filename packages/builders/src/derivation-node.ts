@@ -1,6 +1,5 @@
-import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { BuildError, fixedOutputNamesStore, MakesNode, sha256File, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { BuildError, fixedOutputNamesStore, MakesNode, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { runBash } from "./run-bash.js";
 
@@ -79,12 +78,11 @@ export class DerivationNode extends MakesNode {
 async function checkOutputHash(ctx: BuildContext, expected: string): Promise<void> {
   let actual: string;
   try {
-    const st = await lstat(ctx.out);
     const needle = `${join(ctx.storeDir, "store")}/`;
     const tree = await treeDigest(ctx.out, { normalise: false, spells: [needle] });
     const spelledAt = tree.spelled.get(needle);
     if (spelledAt !== undefined) throw fixedOutputNamesStore(ctx.label, spelledAt);
-    actual = st.isFile() ? await sha256File(ctx.out) : tree.digest;
+    actual = tree.fileDigest ?? tree.digest;
   } catch (err) {
     if (err instanceof BuildError) throw err;
     return; // no output: the engine reports it

@@ -4,6 +4,7 @@ import { ConfigError, MakesNode, nodesIn as nodesInText, type BuildContext, type
 import type { BaseImage } from "./oci/base-image.js";
 import type { ImageOptions } from "./oci/image-options.js";
 import type { LayerPackage } from "./oci/layer-package.js";
+import { layerCacheDir } from "./oci/layer-cache.js";
 import { dependencyOrder, planLayers } from "./oci/plan-layers.js";
 import { validateImageOptions } from "./oci/validate-image-options.js";
 
@@ -138,7 +139,7 @@ export class ImageNode extends MakesNode {
       layers,
       options,
       outDir: ctx.out,
-      cacheDir: join(ctx.storeDir, "oci-cache"),
+      cacheDir: layerCacheDir(ctx.storeDir),
       concurrency: Math.max(1, ctx.concurrency),
       onWarning: (m) => ctx.warn(m),
       signal: ctx.signal,

@@ -6,7 +6,6 @@ import { describeValue, quoted } from "./quoted.js";
 /** An env value: a string (may interpolate nodes), a node (its store path), a number or boolean, or a thunk for forward references. */
 export type EnvValue = string | number | boolean | MakesNode | (() => string | MakesNode);
 
-
 /** `env.KEY` for messages, a long key cut short (a valid identifier has no newline, but may be 1 MB long). */
 export function envField(key: string): string {
   return `env.${key.length > 60 ? `${key.slice(0, 60)}…` : key}`;
@@ -44,9 +43,9 @@ export function refsOf(texts: readonly string[], extra: readonly MakesNode[] = [
   return refs;
 }
 
-/** Store names: letters, digits and `+._?=-`, not starting with a dot, as in Nix. */
 /** A store path's file name is `<32-character hash>-<name>` and must stay well under the 255 bytes of a file name. */
 const MAX_NAME = 200;
+/** Store names: letters, digits and `+._?=-`, not starting with a dot, as in Nix. */
 const STORE_NAME = /^[A-Za-z0-9+_?=-][A-Za-z0-9+._?=-]*$/;
 
 export function checkName(builder: string, name: unknown): string {

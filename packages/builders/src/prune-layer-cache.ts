@@ -1,5 +1,6 @@
 import { lstat, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { layerBlobsDir, layerCacheDir } from "./oci/layer-cache.js";
 import { layerRecords } from "./oci/layer-records.js";
 
 /** A blob younger than this may belong to an image being built right now (written, not yet linked). */
@@ -17,8 +18,8 @@ export interface PrunedLayers {
  * record whose blob is gone is removed (it would miss anyway). Run after the store paths are collected.
  */
 export async function pruneLayerCache(storeDir: string, options: { dryRun?: boolean } = {}): Promise<PrunedLayers> {
-  const cacheDir = join(storeDir, "oci-cache");
-  const blobsDir = join(cacheDir, "blobs", "sha256");
+  const cacheDir = layerCacheDir(storeDir);
+  const blobsDir = layerBlobsDir(cacheDir);
   let blobs = 0;
   let bytes = 0;
   const gone = new Set<string>();

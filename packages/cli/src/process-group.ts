@@ -2,6 +2,9 @@
 
 const POLL_MS = 20;
 
+/** Time a script's process group gets to exit after SIGTERM before it is killed: enough for a server to close its connections. */
+export const SCRIPT_STOP_GRACE_MS = 3000;
+
 /** Whether any process of the group is left (one we may not signal counts: it is there). */
 export function groupAlive(pgid: number): boolean {
   try {

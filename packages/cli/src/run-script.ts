@@ -1,9 +1,7 @@
 import { spawn } from "node:child_process";
 import { signalExitCode, STOP_SIGNALS } from "./interrupt.js";
-import { groupAlive, signalGroup, stopGroup } from "./process-group.js";
+import { groupAlive, SCRIPT_STOP_GRACE_MS, signalGroup, stopGroup } from "./process-group.js";
 
-/** Time the rest of a script's group gets after SIGTERM, once its leader exited on a passed-on signal, before it is killed. */
-const STOP_GRACE_MS = 3000;
 
 /**
  * Runs a built script in the caller's directory with the caller's environment and makes's stdin,
@@ -47,7 +45,7 @@ export function runScript(executable: string, scriptArgs: readonly string[]): Pr
       const result = code ?? signalExitCode(signal ?? "SIGKILL");
       // What the script started and left running (a background job ignores SIGINT) is stopped as watch
       // mode stops a script. Signals that arrive meanwhile are passed on too: the handlers stay.
-      if (ownGroup && signalled && child.pid !== undefined && groupAlive(child.pid)) void stopGroup(child.pid, STOP_GRACE_MS).then(() => settle(result));
+      if (ownGroup && signalled && child.pid !== undefined && groupAlive(child.pid)) void stopGroup(child.pid, SCRIPT_STOP_GRACE_MS).then(() => settle(result));
       else settle(result);
     });
   });

@@ -1,8 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { signalGroup, stopGroup } from "./process-group.js";
+import { SCRIPT_STOP_GRACE_MS, signalGroup, stopGroup } from "./process-group.js";
 
-/** Time a script gets to exit after SIGTERM before its process group is killed. */
-const STOP_GRACE_MS = 3000;
 
 interface RunningScript {
   readonly job: string;
@@ -94,7 +92,7 @@ export class ScriptSupervisor {
   async #stop(running: RunningScript): Promise<void> {
     running.stopping = true;
     if (this.#running.get(running.job) === running) this.#running.delete(running.job);
-    await stopGroup(running.pgid, STOP_GRACE_MS);
+    await stopGroup(running.pgid, SCRIPT_STOP_GRACE_MS);
     await running.exited;
   }
 }

@@ -47,11 +47,11 @@ export async function collectGarbage(
     const meta = await store.readMeta(hash);
     for (const dep of [...(meta?.deps ?? []), ...(meta?.runtimeDeps ?? [])]) await visit(dep);
   };
-  // Keys as outLinks() spells them; in a dry run the stale out-links are still there, and count as gone.
-  const ns = store.layout.namespace;
-  const stale = new Set(staleJobs.map((job) => (ns === "" ? job : `${ns}:${job}`)));
-  for (const [key, target] of await store.outLinks({ prune: options.dryRun !== true })) {
-    if (!stale.has(key)) await visit(target.slice(0, 32));
+  // In a dry run the stale out-links are still there, and count as gone.
+  const stale = new Set(staleJobs);
+  for (const link of await store.outLinks({ prune: options.dryRun !== true })) {
+    if (link.namespace === store.layout.namespace && stale.has(link.job)) continue;
+    await visit(link.target.slice(0, 32));
   }
   const now = Date.now();
   const removed: string[] = [];

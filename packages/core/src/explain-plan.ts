@@ -44,8 +44,8 @@ export async function explainPlan(store: Store, plan: Plan, job: string, root: M
     const label = plan.graph.labelOf(node);
     const hash = hashed.hash;
     const meta = await store.readMeta(hash);
-    if (meta?.root !== undefined && !store.atHome(meta)) {
-      out.push({ reason: "built-elsewhere", label, hash, builtIn: meta.root });
+    if (meta !== undefined && !store.atHome(meta)) {
+      out.push({ reason: "built-elsewhere", label, hash, builtIn: meta.root ?? "" });
       continue;
     }
     if (meta !== undefined) {

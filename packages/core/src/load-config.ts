@@ -193,8 +193,7 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
   const mains = await findFolderMains(projectDir);
   let dir = bundleDir(projectDir, options.cacheDir);
   // A cache directory that cannot be made or written (a store path that is a file, a read-only store or
-  // node_modules) only
-  // costs the cache: the bundle then goes beside makes.ts, and the store's own error comes later.
+  // node_modules) only costs the cache: the bundle then goes beside makes.ts, and the store's own error comes later.
   if (dir !== projectDir && !(await mkdir(dir, { recursive: true }).then(() => access(dir, constants.W_OK)).then(() => true, () => false))) dir = projectDir;
   const cacheable = dir !== projectDir;
   // One cache per config file: projects that share a node_modules (a monorepo), or --config, must not

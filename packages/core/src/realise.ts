@@ -82,9 +82,11 @@ export async function realise(
       }
       const hashed = hashes.get(node);
       const deps = graph.deps(node);
-      // Every dependency is valid here (built or cached just before); one that spells the store's location
-      // makes this output spell it too, whatever a search of this output finds.
-      const depSpellsRoot = deps.some((d) => store.readMetaSync(hashOf(d))?.spellsRoot !== false);
+      // Every dependency is valid here (built or cached just before): their metadata is read once, for
+      // the two things the build needs of it. One that spells the store's location makes this output spell
+      // it too, whatever a search of this output finds.
+      const depMetas = new Map(deps.map((d) => [d, store.readMetaSync(hashOf(d))] as const));
+      const depSpellsRoot = [...depMetas.values()].some((m) => m?.spellsRoot !== false);
       const metaFor = (digest: { digest: string; size: number; spelled: ReadonlyMap<string, string> }, extra: Partial<StoreMeta>): StoreMeta => ({
         format: 1,
         hash: info.hash,
@@ -143,7 +145,7 @@ export async function realise(
         concurrency: options.concurrency,
         signal: options.signal,
         storePathOf: (dep) => store.layout.storePath(hashOf(dep), dep.name),
-        contentDigestOf: (dep) => store.readMetaSync(hashOf(dep))?.contentDigest ?? "",
+        contentDigestOf: (dep) => (depMetas.get(dep) ?? store.readMetaSync(hashOf(dep)))?.contentDigest ?? "",
         resolvePaths: (text) => replaceTokens(text, (dep) => store.layout.storePath(hashOf(dep), dep.name)),
         log: (chunk) => {
           logStream.write(chunk);

@@ -177,20 +177,21 @@ export class Store {
   }
 
   /**
-   * Every out-link of every project using this store (`[namespace/]job` → store path name), the roots of
-   * `makes gc`. A namespace whose project directory is gone (moved or deleted) roots nothing any more, as
-   * Nix drops an auto root whose link has gone; with `prune`, its out-links and job records are removed.
+   * Every out-link of every project using this store, the roots of `makes gc`: its namespace ("" for a store
+   * inside its project), its job and the store path's name it points to. A namespace whose project directory is
+   * gone (moved or deleted) roots nothing any more, as Nix drops an auto root whose link has gone; with `prune`,
+   * its out-links and job records are removed.
    */
-  async outLinks(options: { prune?: boolean } = {}): Promise<Map<string, string>> {
-    const links = new Map<string, string>();
-    const visit = async (dir: string, prefix: string): Promise<void> => {
+  async outLinks(options: { prune?: boolean } = {}): Promise<Array<{ namespace: string; job: string; target: string }>> {
+    const links: Array<{ namespace: string; job: string; target: string }> = [];
+    const visit = async (dir: string, namespace: string): Promise<void> => {
       for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
         if (entry.name.endsWith(".tmp") || entry.name === NAMESPACE_OWNER) continue;
         const path = join(dir, entry.name);
         if (entry.isSymbolicLink()) {
           const target = await readlink(path).catch(() => undefined);
-          if (target !== undefined) links.set(`${prefix}${decodeJob(entry.name)}`, target.split("/").pop() ?? "");
-        } else if (entry.isDirectory() && prefix === "") {
+          if (target !== undefined) links.push({ namespace, job: decodeJob(entry.name), target: target.split("/").pop() ?? "" });
+        } else if (entry.isDirectory() && namespace === "") {
           const owner = await readFile(join(path, NAMESPACE_OWNER), "utf8").catch(() => undefined);
           if (owner !== undefined && !existsSync(owner)) {
             if (options.prune === true) {
@@ -199,7 +200,7 @@ export class Store {
             }
             continue;
           }
-          await visit(path, `${entry.name}:`);
+          await visit(path, entry.name);
         }
       }
     };

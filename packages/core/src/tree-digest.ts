@@ -14,6 +14,8 @@ export interface TreeDigest {
   readonly digest: string;
   readonly size: number;
   readonly entries: number;
+  /** When the root is a file: its sha256 (what a fixed output promises for a file), from the same read. */
+  readonly fileDigest?: string;
   /** Each of the `spells` strings (see treeDigest) that a file's content or a symlink's target contains → the first such entry's relative path. */
   readonly spelled: ReadonlyMap<string, string>;
 }
@@ -43,6 +45,7 @@ export async function treeDigest(
   const hash = createHash("sha256");
   const spells = options.spells ?? [];
   const spelled = new Map<string, string>();
+  let fileDigest: string | undefined;
   let size = 0;
   let entries = 0;
   const visit = async (abs: string, rel: string): Promise<void> => {
@@ -65,6 +68,7 @@ export async function treeDigest(
         for (const needle of read.found) spelled.set(needle, rel);
         digest = read.digest;
       }
+      if (rel === "") fileDigest = digest;
       hash.update(`f\0${rel}\0${mode}\0${st.size}\0${digest}\n`);
     } else {
       hash.update(`o\0${rel}\0${mode}\n`);
@@ -72,7 +76,7 @@ export async function treeDigest(
     if (options.normalise) await lutimes(abs, STORE_MTIME_SECONDS, STORE_MTIME_SECONDS);
   };
   await visit(root, "");
-  return { digest: hash.digest("hex"), size, entries, spelled };
+  return { digest: hash.digest("hex"), size, entries, spelled, ...(fileDigest === undefined ? {} : { fileDigest }) };
 }
 
 /** A file's sha256 (hex), and which of `needles` it contains, in one read. */

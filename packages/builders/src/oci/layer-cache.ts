@@ -6,6 +6,16 @@ import type { LayerPackage } from "./layer-package.js";
 import { usrMergeActions } from "./merged-usr-moves.js";
 import { DEFAULT_GZIP_LEVEL, DEFAULT_LAYER_MTIME, writeLayer, type LayerBlob } from "./write-layer.js";
 
+/** The layer cache of the store at `storeRoot` (its blobs are shared by every image of that store). */
+export function layerCacheDir(storeRoot: string): string {
+  return join(storeRoot, "oci-cache");
+}
+
+/** Where a layer cache keeps its blobs, each named by its sha256. */
+export function layerBlobsDir(cacheDir: string): string {
+  return join(cacheDir, "blobs", "sha256");
+}
+
 /** Bump when anything in how a layer tar or its compression is produced changes: old entries then miss. */
 export const LAYER_FORMAT_VERSION = "makes-oci-layer-v1";
 
@@ -55,7 +65,7 @@ export class LayerCache {
   }
 
   blobPath(digest: string): string {
-    return join(this.cacheDir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+    return join(layerBlobsDir(this.cacheDir), digest.replace(/^sha256:/, ""));
   }
 
   /** The layer of `packages`, from the cache when its key and blob are there, else written and recorded. */
@@ -73,7 +83,7 @@ export class LayerCache {
     }
     this.misses += 1;
     const tmpDir = join(this.cacheDir, "tmp");
-    await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(join(this.cacheDir, "blobs", "sha256"), { recursive: true }), mkdir(join(this.cacheDir, "layers"), { recursive: true })]);
+    await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(layerBlobsDir(this.cacheDir), { recursive: true }), mkdir(join(this.cacheDir, "layers"), { recursive: true })]);
     const tmp = join(tmpDir, `layer-${randomBytes(8).toString("hex")}`);
     try {
       const blob = await writeLayer(packages, tmp, { mtime: this.mtime, gzipLevel: this.gzipLevel, ...options });

@@ -1,3 +1,4 @@
+import { quoted } from "../quoted.js";
 import { closestName, ConfigError } from "@makes/core";
 import { GOARCH_NAMES, GOOS_NAMES, suggestGoName } from "./go-platform-names.js";
 import { goArch, goOs } from "./host-platform.js";
@@ -184,10 +185,10 @@ function emptyObjectMap(
   if (!isPlainObject(value)) return fail(field, form, value);
   const out: Record<string, Record<string, never>> = {};
   for (const [key, v] of Object.entries(value)) {
-    if (!keys.ok(key)) fail(`${field}[${quoted(key)}]: the key`, keys.form, shown(key));
+    if (!keys.ok(key)) fail(`${field}[${quoted(key, 60)}]: the key`, keys.form, shown(key));
     if (!isPlainObject(v) || Object.keys(v).length > 0) {
       const fields = isPlainObject(v) ? Object.keys(v) : [];
-      fail(`${field}[${quoted(key)}]`, "{} (an empty object)", fields.length > 0 ? new Shown(`an object with the field ${quoted(fields[0] ?? "")}`) : v);
+      fail(`${field}[${quoted(key, 60)}]`, "{} (an empty object)", fields.length > 0 ? new Shown(`an object with the field ${quoted(fields[0] ?? "", 60)}`) : v);
     }
     out[key] = {};
   }
@@ -230,14 +231,10 @@ function shown(value: unknown): unknown {
   return new Shown(JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value));
 }
 
-/** A user's key in a message: JSON-quoted (no raw newlines) and cut short, so the message stays one line. */
-function quoted(key: string): string {
-  return JSON.stringify(key.length > 60 ? `${key.slice(0, 57)}...` : key);
-}
 
 /** `.Name` for an identifier (as the user wrote it), else `["quoted key"]`. */
 function member(key: string): string {
-  return /^[A-Za-z_][A-Za-z0-9_]{0,59}$/.test(key) ? `.${key}` : `[${quoted(key)}]`;
+  return /^[A-Za-z_][A-Za-z0-9_]{0,59}$/.test(key) ? `.${key}` : `[${quoted(key, 60)}]`;
 }
 
 class BadElement {
