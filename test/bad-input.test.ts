@@ -10,7 +10,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { StoreLayout } from "@makes/core";
-import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, writeFiles, type FixtureFile, type MakesResult } from "./helpers/project.js";
+import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines, tempDir, tryMountTmpfs, writeFiles, type FixtureFile, type MakesResult } from "./helpers/project.js";
 import { hashOfPath, metaHashes, readMeta, storeEntries, storeOf, storeSnapshot, validPaths } from "./helpers/store.js";
 
 const GOOD_JOB = `  const good = makeDerivation({ name: "good", builder: "mkdir -p $out && echo good > $out/file" });`;
@@ -408,12 +408,7 @@ test("15. the store on a nearly full disk: no space left, no half-written path, 
   });
   const mountPoint = join(dir, "store-on-tmpfs");
   await mkdir(mountPoint);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint], { stdio: "pipe" });
-  } catch (err) {
-    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the full-disk case needs root or CAP_SYS_ADMIN`);
-    return;
-  }
+  if (!tryMountTmpfs(t, mountPoint, "size=2m", "the full-disk case")) return;
   try {
     await fullDisk(dir, mountPoint);
   } finally {
@@ -450,12 +445,7 @@ test("15b. a store on a read-only file system: says so and how to use another st
   const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", builder: "echo a > $out" }) } };`) });
   // outside the project: a store inside it would also hold the loader's bundle of makes.ts
   const mountPoint = await tempDir(t, "makes-ro-store-");
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", mountPoint], { stdio: "pipe" });
-  } catch (err) {
-    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the read-only case needs root or CAP_SYS_ADMIN`);
-    return;
-  }
+  if (!tryMountTmpfs(t, mountPoint, "size=1m", "the read-only case")) return;
   try {
     const store = join(mountPoint, "store");
     const built = await runMakes(dir, ["--store", store, "run", "/a"]);

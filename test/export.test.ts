@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
-import { MAKES_BIN, makeProject, runMakes, shown, tempDir } from "./helpers/project.ts";
+import { MAKES_BIN, makeProject, runMakes, shown, tempDir, tryMountTmpfs } from "./helpers/project.ts";
 import { storeOf } from "./helpers/store.ts";
 
 const MAKES_TS = `
@@ -36,11 +36,7 @@ test("export to a full disk: one 'no space left' line, exit 1, no temporary file
   assert.equal(built.code, 0, shown(built));
   const disk = join(await tempDir(t, "makes-export-disk-"), "disk");
   await mkdir(disk);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk], { stdio: "pipe" });
-  } catch (err) {
-    return t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); needs root or CAP_SYS_ADMIN`);
-  }
+  if (!tryMountTmpfs(t, disk, "size=1m", "the full-disk export")) return;
   try {
     for (const format of ["docker-archive", "oci-archive"]) {
       const r = await runMakes(dir, ["export", "/img", "--format", format, "-o", join(disk, "img.tar")]);

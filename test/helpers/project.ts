@@ -2,7 +2,7 @@
  * Shared by the end-to-end tests: fixture projects in fresh temporary directories, and the REAL makes
  * CLI (the compiled bin, as a user runs it) spawned on them.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -137,6 +137,21 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 /** A makes.ts whose default export is a function of the builders; `body` is the function's body. */
 export function makesTs(body: string): string {
   return `import type { MakesArgs } from "@makes/core";\n\nexport default ({ makeDerivation, makeScript, projectPath }: MakesArgs) => {\n${body}\n};\n`;
+}
+
+/**
+ * Mounts a tmpfs with `options` (`size=1m`, `size=64k,nr_inodes=40`) at the existing directory `dir`, for the
+ * full-disk and read-only cases; where the run may not mount (no root or CAP_SYS_ADMIN) the test is skipped,
+ * saying why, and false is returned. The caller unmounts, before its temporary directories are removed.
+ */
+export function tryMountTmpfs(t: { skip(message: string): void }, dir: string, options: string, what: string): boolean {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "pipe" });
+    return true;
+  } catch (err) {
+    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); ${what} needs root or CAP_SYS_ADMIN`);
+    return false;
+  }
 }
 
 export { processAlive } from "@makes/core";

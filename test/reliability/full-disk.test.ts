@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { makeProject, runMakes, shown, stdoutLines, tempDir } from "../helpers/project.ts";
+import { makeProject, runMakes, shown, stdoutLines, tempDir, tryMountTmpfs } from "../helpers/project.ts";
 import { checkStore, contentDigests, figures, listDir, prng, seedFromEnv, SLOW } from "./support.ts";
 
 const SIZES = SLOW ? 40 : 12;
@@ -35,13 +35,8 @@ test(`the store on a disk that fills up at ${SIZES} different points: a clear er
   const work = await tempDir(t, "makes-full-disk-");
   const probe = join(work, "probe");
   await mkdir(probe);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", probe], { stdio: "pipe" });
-    execFileSync("umount", [probe]);
-  } catch (err) {
-    t.skip(`cannot mount a tmpfs here (${String((err as Error).message).split("\n")[0]}); the full-disk sweep needs root or CAP_SYS_ADMIN`);
-    return;
-  }
+  if (!tryMountTmpfs(t, probe, "size=1m", "the full-disk sweep")) return;
+  execFileSync("umount", [probe]);
   const seed = seedFromEnv();
   console.log(`full-disk seed=${seed} (replay: MAKES_RELIABILITY_SEED=${seed})`);
   const random = prng(seed);
