@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { BuildError, fixedOutputNamesStore, MakesNode, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
+import { BuildError, fingerprintOf, fixedOutputNamesStore, MakesNode, sha256Hex, treeDigest, type BuildContext, type Fingerprint, type FingerprintContext } from "@makes/core";
 import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { runBash } from "./run-bash.js";
 
@@ -22,9 +22,15 @@ export class DerivationNode extends MakesNode {
     super(spec.name);
   }
 
-  /** Env values with their thunks called (lazily: a forward reference resolves when the graph is walked). */
+  #envTexts: Record<string, string> | undefined;
+
+  /**
+   * Env values with their thunks called (lazily: a forward reference resolves when the graph is walked), once:
+   * makes.ts has been evaluated by then, and the graph, the hash and the build must see the same values.
+   */
   envTexts(): Record<string, string> {
-    return Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`, k)]));
+    this.#envTexts ??= Object.fromEntries(Object.entries(this.spec.env).map(([k, v]) => [k, envText(v, `makeDerivation "${this.spec.name}": ${envField(k)}`, k)]));
+    return this.#envTexts;
   }
 
   /** A derivation's output is copied rather than rebuilt when its inputs are the same by content. */
@@ -46,21 +52,27 @@ export class DerivationNode extends MakesNode {
   }
 
   async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
-    const builder = ctx.resolveForHash(this.spec.builder);
-    const env = Object.fromEntries(Object.entries(this.envTexts()).map(([k, v]) => [k, ctx.resolveForHash(v)]));
-    const searchPaths = this.spec.searchPaths.map((n) => ctx.hashOf(n));
-    const inputs: Record<string, string> = { builder: sha256Hex(textForWhy(ctx, this.spec.builder)) };
-    for (const [k, v] of Object.entries(this.envTexts())) inputs[`env.${k}`] = textForWhy(ctx, v);
-    if (this.spec.outputHash !== undefined) {
-      // Fixed output: the path is the promised content's (see MakesNode.fixedOutput); the builder and env stay
-      // in `inputs` only, for `makes why`. Runtime dependencies travel with the output, so they count.
-      inputs.outputHash = this.spec.outputHash;
-      return { key: { outputHash: this.spec.outputHash, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) }, inputs };
-    }
-    return {
-      key: { builder, env, searchPaths, outputHash: this.spec.outputHash ?? null, runtimeDeps: this.spec.runtimeDeps.map((n) => ctx.hashOf(n)) },
-      inputs,
+    return this.fingerprintSync(ctx);
+  }
+
+  /** Always at hand: the builder and env are strings, and the dependencies are hashed first. */
+  override fingerprintSync(ctx: FingerprintContext): Fingerprint {
+    const spec = this.spec;
+    const texts = this.envTexts();
+    const inputs = (): Record<string, string> => {
+      const out: Record<string, string> = { builder: sha256Hex(textForWhy(ctx, spec.builder)) };
+      for (const [k, v] of Object.entries(texts)) out[`env.${k}`] = textForWhy(ctx, v);
+      if (spec.outputHash !== undefined) out.outputHash = spec.outputHash;
+      return out;
     };
+    const runtimeDeps = spec.runtimeDeps.map((n) => ctx.hashOf(n));
+    // Fixed output: the path is the promised content's (see MakesNode.fixedOutput); the builder and env stay
+    // in `inputs` only, for `makes why`. Runtime dependencies travel with the output, so they count.
+    if (spec.outputHash !== undefined) return fingerprintOf({ outputHash: spec.outputHash, runtimeDeps }, inputs);
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(texts)) env[k] = ctx.resolveForHash(v);
+    const searchPaths = spec.searchPaths.map((n) => ctx.hashOf(n));
+    return fingerprintOf({ builder: ctx.resolveForHash(spec.builder), env, searchPaths, outputHash: null, runtimeDeps }, inputs);
   }
 
   async build(ctx: BuildContext): Promise<void> {

@@ -22,6 +22,7 @@ export function cwdOf(options: GlobalOptions): string {
   return dir;
 }
 
-export function openProject(options: GlobalOptions): Promise<Project> {
-  return Project.open({ cwd: cwdOf(options), configFile: options.config, storeDir: storeOption(options), args: createMakesArgs() });
+/** `plans`: the command will hash jobs, so the project's files are listed while makes.ts loads. */
+export function openProject(options: GlobalOptions, plans = false): Promise<Project> {
+  return Project.open({ cwd: cwdOf(options), configFile: options.config, storeDir: storeOption(options), args: createMakesArgs(), prefetchSources: plans });
 }

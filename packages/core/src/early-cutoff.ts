@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { chmod, copyFile, lstat, mkdir, readdir, readFile, readlink, symlink } from "node:fs/promises";
 import { constants } from "node:fs";
 import { join } from "node:path";
-import { nodeHashOf, type Canonical } from "./canonical-hash.js";
+import { Encoded, nodeHashOf, type Canonical } from "./canonical-hash.js";
 import type { HashedNode } from "./hash-graph.js";
 import type { MakesNode } from "./makes-node.js";
 import type { Store } from "./store.js";
@@ -36,7 +36,8 @@ export async function cutoffKeyOf(store: Store, node: MakesNode, hashed: HashedN
       for (const [hash, digest] of digests) text = text.split(hash).join(`content:${digest}`);
       return text;
     }
-    if (value === null || value === undefined || typeof value !== "object" || Buffer.isBuffer(value)) return value;
+    // An Encoded value is a source tree's entries: no dependency hash is in it.
+    if (value === null || value === undefined || typeof value !== "object" || Buffer.isBuffer(value) || value instanceof Encoded) return value;
     if (Array.isArray(value)) return (value as readonly Canonical[]).map((v) => substitute(v) ?? null);
     const record = value as { readonly [key: string]: Canonical | undefined };
     return Object.fromEntries(Object.keys(record).map((k) => [k, substitute(record[k])]));

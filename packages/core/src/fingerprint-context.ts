@@ -10,8 +10,20 @@ export interface FingerprintContext {
   hashOf(node: MakesNode): string;
   /** `text` with every node token replaced by a stand-in made of the dep's hash and name. */
   resolveForHash(text: string): string;
-  /** Hashes a file by path with the stat cache (racy-clean rule applies). */
-  fileDigest(absPath: string, stat: import("node:fs").Stats): Promise<string>;
-  /** Lists the files of a project directory that git does not ignore (or all, outside git). */
-  listSourceFiles(relDir: string): Promise<readonly string[]>;
+  /** Hashes a file by path with the stat cache (racy-clean rule applies); the project-relative path lets the blob digests learn it. */
+  fileDigest(absPath: string, stat: import("node:fs").Stats, projectRelPath: string): Promise<string>;
+  /**
+   * The files of a project directory that git does not ignore (or all, outside git), relative to it. A file
+   * git vouches is unchanged and whose blob was digested before comes with its mode and sha256, known without
+   * a syscall; the others are to be lstat'ed and given to fileDigest.
+   */
+  listSourceFiles(relDir: string): Promise<readonly ListedFile[]>;
+  /** listSourceFiles once the listing is in (undefined before): for fingerprintSync. */
+  listSourceFilesSync(relDir: string): readonly ListedFile[] | undefined;
+}
+
+export interface ListedFile {
+  readonly path: string;
+  readonly mode?: 0o644 | 0o755;
+  readonly digest?: string;
 }

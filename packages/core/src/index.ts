@@ -1,12 +1,13 @@
 export { MakesError, ConfigError, UsageError, BuildError, StoreError, storeErrorFrom } from "./errors.js";
 export type { ConfigErrorReason, UsageErrorReason, BuildErrorReason, StoreErrorReason } from "./errors.js";
-export { canonicalBytes, sha256Hex, base32Hash, nodeHashOf, HASH_ENCODING_VERSION } from "./canonical-hash.js";
+export { canonicalBytes, sha256Hex, base32Hash, nodeHashOf, Encoded, HASH_ENCODING_VERSION } from "./canonical-hash.js";
 export type { Canonical } from "./canonical-hash.js";
 export { MakesNode, isMakesNode } from "./makes-node.js";
 export type { Fingerprint, RunAction } from "./makes-node.js";
+export { fingerprintOf } from "./fingerprint-of.js";
 export { nodesIn, replaceTokens } from "./node-refs.js";
 export type { BuildContext } from "./build-context.js";
-export type { FingerprintContext } from "./fingerprint-context.js";
+export type { FingerprintContext, ListedFile } from "./fingerprint-context.js";
 export { SourceTreeNode, sanitiseName } from "./source-tree-node.js";
 export { SourceListing, ALWAYS_EXCLUDED } from "./source-listing.js";
 export { StatCache, sha256File } from "./stat-cache.js";

@@ -69,6 +69,14 @@ export abstract class MakesNode {
 
   abstract fingerprint(ctx: FingerprintContext): Promise<Fingerprint>;
 
+  /**
+   * The fingerprint when it can be had without waiting (no file to read, no listing to wait for), else
+   * undefined and the engine awaits `fingerprint`. Both give the same fingerprint: this is only faster.
+   */
+  fingerprintSync(_ctx: FingerprintContext): Fingerprint | undefined {
+    return undefined;
+  }
+
   /** Writes the output at `ctx.out`. Throws a MakesError for expected failures. */
   abstract build(ctx: BuildContext): Promise<void>;
 

@@ -12,6 +12,7 @@ import { realise, type NodeResult } from "./realise.js";
 import { selectJobs } from "./select-jobs.js";
 import { SourceListing, projectRelative } from "./source-listing.js";
 import { StatCache } from "./stat-cache.js";
+import { BlobDigests } from "./blob-digests.js";
 import { Store } from "./store.js";
 import { projectNamespace } from "./store-layout.js";
 
@@ -22,6 +23,11 @@ export interface ProjectOptions {
   readonly storeDir?: string | undefined;
   /** The builders' arguments given to makes.ts (makeDerivation, projectPath, inputs, ...). */
   readonly args: object;
+  /**
+   * Start listing the project's files (git) while makes.ts loads, for a command that will plan: the listing
+   * is a child process, and makes.ts's evaluation would otherwise leave it nothing to overlap with.
+   */
+  readonly prefetchSources?: boolean;
 }
 
 export interface Plan {
@@ -52,12 +58,16 @@ export interface RunOutcome {
 /** A loaded makes.ts with its store: what every command works on. */
 export class Project {
   readonly labels = new Map<MakesNode, string>();
+  /** The listing started by open (prefetchSources), used by the first plan; later plans list again. */
+  #prefetched: SourceListing | undefined;
 
   private constructor(
     readonly loaded: LoadedConfig,
     readonly jobs: ReadonlyMap<string, MakesNode>,
     readonly store: Store,
+    prefetched: SourceListing | undefined,
   ) {
+    this.#prefetched = prefetched;
     for (const [name, node] of jobs) if (!this.labels.has(node)) this.labels.set(node, name);
   }
 
@@ -68,11 +78,14 @@ export class Project {
     const projectDir = realpathSync(dirname(found));
     const configPath = join(projectDir, basename(found));
     const storeDir = canonicalPath(options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir));
-    const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
+    const storeRel = projectRelative(projectDir, storeDir) ?? "";
+    const storeInProject = storeRel !== "";
+    const listing = new SourceListing(projectDir, storeInProject ? [storeRel] : []);
+    if (options.prefetchSources === true) void listing.all();
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
     const namespace = storeInProject ? "" : projectNamespace(projectDir);
-    return new Project(loaded, jobs, new Store(storeDir, { namespace, projectDir }));
+    return new Project(loaded, jobs, new Store(storeDir, { namespace, projectDir }), options.prefetchSources === true ? listing : undefined);
   }
 
   get projectDir(): string {
@@ -84,13 +97,18 @@ export class Project {
     const jobs = selectJobs(patterns, this.jobs.keys());
     const roots = jobs.map((j) => this.jobs.get(j)).filter((n): n is MakesNode => n !== undefined);
     const graph = BuildGraph.collect(roots, this.labels);
-    const storeRel = projectRelative(this.projectDir, this.store.root);
-    const listing = new SourceListing(this.projectDir, storeRel === undefined || storeRel === "" ? [] : [storeRel]);
+    const listing = this.#prefetched ?? this.#newListing();
+    this.#prefetched = undefined;
     const statCache = new StatCache(join(this.store.layout.cacheDir, "stat-cache.json"));
-    await statCache.load();
-    const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache });
-    await statCache.save();
+    const blobs = new BlobDigests(join(this.store.layout.cacheDir, "blob-digests"));
+    const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache, blobs });
+    await Promise.all([statCache.save(), blobs.save()]);
     return { jobs, roots, graph, nodes: graph.order, hashes };
+  }
+
+  #newListing(): SourceListing {
+    const storeRel = projectRelative(this.projectDir, this.store.root) ?? "";
+    return new SourceListing(this.projectDir, storeRel === "" ? [] : [storeRel]);
   }
 
   storePathOf(plan: Plan, node: MakesNode): string {
@@ -140,6 +158,7 @@ export class Project {
       else if (r.status === "failed") failed++;
       else skipped++;
     }
+    this.store.saveCaches();
     options.emit({ type: "run-finished", built, cached, failed, skipped, durationMs: Date.now() - started });
     return { plan, results, outputs, failed: failed > 0 || (skipped > 0 && !options.dryRun) };
   }

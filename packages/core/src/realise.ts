@@ -225,7 +225,7 @@ export async function realise(
           emit({ type: "node-skipped", node: info, because });
           return { status: "skipped", info };
         }
-        if ((await store.validMeta(info.hash, node.name)) !== undefined) {
+        if (store.isValid(info.hash, node.name)) {
           emit({ type: "node-cached", node: info });
           return { status: "cached", info };
         }
@@ -249,6 +249,20 @@ export async function realise(
     return promise;
   };
 
+  // First, in dependency order, every node that is valid over valid deps: reported cached in one loop, without a
+  // promise each (a cached run of a monorepo is thousands of them). The rest goes the concurrent way below.
+  const cachedNow = new Set<MakesNode>();
+  for (const node of nodes) {
+    if (results.has(node) || !graph.deps(node).every((dep) => cachedNow.has(dep))) continue;
+    const info = infoOf(node);
+    const twin = byHash.get(info.hash);
+    if (twin === undefined && !store.isValid(info.hash, node.name)) continue;
+    const promise = twin ?? Promise.resolve<NodeResult>({ status: "cached", info });
+    if (twin === undefined) emit({ type: "node-cached", node: info });
+    cachedNow.add(node);
+    results.set(node, promise);
+    byHash.set(info.hash, promise);
+  }
   const settled = await Promise.all(nodes.map(async (n) => [n, await resultOf(n)] as const));
   return new Map(settled);
 }

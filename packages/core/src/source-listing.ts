@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
-import { execFile } from "node:child_process";
 import { readdir } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
+import { join, relative, sep } from "node:path";
+import { gitListing, type GitBlob } from "./git-listing.js";
 
 /** Directory names never part of a source tree, whatever git says. */
 export const ALWAYS_EXCLUDED = new Set([".git", ".makes", "node_modules"]);
@@ -17,32 +16,8 @@ function excluded(relPath: string, extra: readonly string[]): boolean {
   // Most paths contain none of the names: test for that before splitting every path of the project.
   const suspect = relPath.includes(".git") || relPath.includes(".makes") || relPath.includes("node_modules");
   if (suspect && relPath.split("/").some((part) => ALWAYS_EXCLUDED.has(part))) return true;
-  if (CONFIG_BUNDLE_TEMP.test(relPath)) return true;
+  if (relPath.includes(".makes-config-") && CONFIG_BUNDLE_TEMP.test(relPath)) return true;
   return extra.some((prefix) => relPath === prefix || relPath.startsWith(`${prefix}/`));
-}
-
-/** Whether `dir` or a directory above it has `.git` (a work tree or a worktree's file): only then is git asked. */
-function insideGitWorkTree(dir: string): boolean {
-  for (let current = dir; ; current = dirname(current)) {
-    if (existsSync(join(current, ".git"))) return true;
-    if (dirname(current) === current) return false;
-  }
-}
-
-function gitListFiles(projectDir: string): Promise<string[] | undefined> {
-  // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
-  if (!insideGitWorkTree(projectDir)) return Promise.resolve(undefined);
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      ["ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-      { cwd: projectDir, maxBuffer: 1 << 30, encoding: "buffer" },
-      (err, stdout) => {
-        if (err) return resolve(undefined); // not a git work tree, or no git: walk the tree instead
-        resolve(stdout.toString("utf8").split("\0").filter((p) => p !== ""));
-      },
-    );
-  });
 }
 
 async function walk(root: string, rel: string, out: string[]): Promise<void> {
@@ -62,6 +37,8 @@ async function walk(root: string, rel: string, out: string[]): Promise<void> {
  */
 export class SourceListing {
   #all: Promise<string[]> | undefined;
+  #files: string[] | undefined;
+  #clean: ReadonlyMap<string, GitBlob> = new Map();
 
   constructor(
     readonly projectDir: string,
@@ -71,38 +48,76 @@ export class SourceListing {
 
   all(): Promise<string[]> {
     this.#all ??= (async () => {
-      let files = await gitListFiles(this.projectDir);
-      if (files === undefined) {
-        files = [];
-        await walk(this.projectDir, "", files);
+      const git = await gitListing(this.projectDir);
+      let files: string[] = [];
+      if (git === undefined) await walk(this.projectDir, "", files);
+      else {
+        files = git.files;
+        this.#clean = git.clean;
       }
-      return files.filter((f) => !excluded(f, this.extraExcluded)).sort();
+      files = files.filter((f) => !excluded(f, this.extraExcluded));
+      // git's two lists come sorted (by bytes, which for most paths is this order too): then one pass checks it.
+      if (!files.every((f, i) => i === 0 || (files[i - 1] ?? "") <= f)) files.sort();
+      // git lists a file once per index entry (a conflict has several) and once more if untracked.
+      this.#files = files.filter((f, i) => i === 0 || f !== files[i - 1]);
+      return this.#files;
     })();
     return this.#all;
+  }
+
+  /** A file (project-relative) that git vouches is its index blob: no lstat needed. Known once `all()` has resolved. */
+  clean(path: string): GitBlob | undefined {
+    return this.#clean.get(path);
   }
 
   /** Files under `relDir` ("" for the whole project), relative to `relDir`. */
   async under(relDir: string): Promise<string[]> {
     const files = await this.all();
     if (relDir === "") return files;
-    const prefix = `${relDir}/`;
-    // The list is sorted, so the paths with this prefix are one run of it: find its start by bisection
-    // instead of scanning every file of the project for every source tree (quadratic in a monorepo).
-    let lo = 0;
-    let hi = files.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((files[mid] ?? "") < prefix) lo = mid + 1;
-      else hi = mid;
-    }
+    const [from, to] = range(files, `${relDir}/`);
     const out: string[] = [];
-    for (let i = lo; i < files.length; i++) {
-      const f = files[i] ?? "";
-      if (!f.startsWith(prefix)) break;
-      out.push(f.slice(prefix.length));
-    }
+    for (let i = from; i < to; i++) out.push((files[i] ?? "").slice(relDir.length + 1));
     return out;
   }
+
+  /** Like under, with what git vouches for (see clean) beside each file. */
+  async tree(relDir: string): Promise<{ files: string[]; blobs: (GitBlob | undefined)[] }> {
+    await this.all();
+    return this.treeSync(relDir);
+  }
+
+  /** tree, once `all()` has resolved. */
+  treeSync(relDir: string): { files: string[]; blobs: (GitBlob | undefined)[] } {
+    const all = this.#files;
+    if (all === undefined) throw new Error("internal: the source listing was read before it was made");
+    const [from, to] = relDir === "" ? [0, all.length] : range(all, `${relDir}/`);
+    const skip = relDir === "" ? 0 : relDir.length + 1;
+    const files: string[] = [];
+    const blobs: (GitBlob | undefined)[] = [];
+    for (let i = from; i < to; i++) {
+      const path = all[i] ?? "";
+      files.push(path.slice(skip));
+      blobs.push(this.#clean.get(path));
+    }
+    return { files, blobs };
+  }
+}
+
+/**
+ * The run of a sorted list that starts with `prefix`, found by bisection instead of scanning every file of the
+ * project for every source tree (quadratic in a monorepo).
+ */
+function range(files: readonly string[], prefix: string): [number, number] {
+  let lo = 0;
+  let hi = files.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((files[mid] ?? "") < prefix) lo = mid + 1;
+    else hi = mid;
+  }
+  let end = lo;
+  while (end < files.length && (files[end] ?? "").startsWith(prefix)) end++;
+  return [lo, end];
 }
 
 /** A path inside `root` as a project-relative, `/`-separated path, or undefined if outside. */

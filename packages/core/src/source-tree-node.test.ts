@@ -30,7 +30,8 @@ function context(dir: string, digest: (abs: string, st: Stats) => Promise<string
     hashOf: () => "",
     resolveForHash: (text) => text,
     fileDigest: digest,
-    listSourceFiles: (rel) => listing.under(rel),
+    listSourceFiles: async (rel) => (await listing.under(rel)).map((path) => ({ path })),
+    listSourceFilesSync: () => undefined,
   } as FingerprintContext;
 }
 

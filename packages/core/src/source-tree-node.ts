@@ -6,6 +6,8 @@ import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import { BuildError, ConfigError } from "./errors.js";
 import { MakesNode, type Fingerprint } from "./makes-node.js";
+import { fingerprintOf } from "./fingerprint-of.js";
+import { Encoded } from "./canonical-hash.js";
 import type { FingerprintContext } from "./fingerprint-context.js";
 import type { BuildContext } from "./build-context.js";
 
@@ -94,13 +96,35 @@ export class SourceTreeNode extends MakesNode {
     return this.#entries;
   }
 
+  /**
+   * A tree whose every file git vouches for, once the listing is in: no syscall at all. A tree with files
+   * needs no check of its root either: git lists nothing under a symlink or a file, only inside a directory.
+   */
+  override fingerprintSync(ctx: FingerprintContext): Fingerprint | undefined {
+    const files = ctx.listSourceFilesSync(this.relDir);
+    if (files === undefined || files.length === 0) return undefined;
+    const entries: SourceEntry[] = [];
+    for (const file of files) {
+      if (file.digest === undefined || file.mode === undefined) return undefined;
+      entries.push({ path: file.path, type: "file", mode: file.mode, value: file.digest });
+    }
+    return this.#fingerprintOf(entries);
+  }
+
   async fingerprint(ctx: FingerprintContext): Promise<Fingerprint> {
     const root = join(ctx.projectDir, this.relDir);
-    checkSourceRoot(ctx.projectDir, this.relDir, root);
     const files = await ctx.listSourceFiles(this.relDir);
-    const entries: SourceEntry[] = [];
+    if (files.length === 0) checkSourceRoot(ctx.projectDir, this.relDir, root);
+    const prefix = this.relDir === "" ? "" : `${this.relDir}/`;
+    const entries: (SourceEntry | undefined)[] = new Array(files.length);
+    const unknown: number[] = [];
+    files.forEach((file, index) => {
+      if (file.digest === undefined || file.mode === undefined) unknown.push(index);
+      else entries[index] = { path: file.path, type: "file", mode: file.mode, value: file.digest };
+    });
     await Promise.all(
-      files.map(async (rel, index) => {
+      unknown.map(async (index) => {
+        const rel = files[index]?.path ?? "";
         const abs = join(root, rel);
         // Synchronous: a monorepo has thousands of files and each is one cheap lstat; the promise API
         // costs several times more per call than the call itself.
@@ -115,7 +139,7 @@ export class SourceTreeNode extends MakesNode {
           if (st.isSymbolicLink()) {
             entries[index] = { path: rel, type: "symlink", mode: 0o777, value: await readlink(abs) };
           } else if (st.isFile()) {
-            entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st) };
+            entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st, prefix + rel) };
           }
         } catch (err) {
           // Deleted since the lstat (an editor's save by rename, a build tool's temporary file): as if
@@ -124,13 +148,16 @@ export class SourceTreeNode extends MakesNode {
         }
       }),
     );
-    this.#entries = entries.filter((e) => e !== undefined);
-    const inputs: Record<string, string> = {};
-    for (const e of this.#entries) inputs[`file:${e.path}`] = `${e.type === "symlink" ? "symlink" : e.mode.toString(8)} ${e.value}`;
-    return {
-      key: { entries: this.#entries.map((e) => [e.path, e.type, e.mode, e.value]) },
-      inputs,
-    };
+    return this.#fingerprintOf(entries.filter((e): e is SourceEntry => e !== undefined));
+  }
+
+  #fingerprintOf(entries: readonly SourceEntry[]): Fingerprint {
+    this.#entries = entries;
+    return fingerprintOf({ entries: Encoded.rows(entries.map((e) => [e.path, e.type, e.mode, e.value])) }, () => {
+      const inputs: Record<string, string> = {};
+      for (const e of entries) inputs[`file:${e.path}`] = `${e.type === "symlink" ? "symlink" : e.mode.toString(8)} ${e.value}`;
+      return inputs;
+    });
   }
 
   async build(ctx: BuildContext): Promise<void> {

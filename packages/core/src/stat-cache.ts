@@ -11,33 +11,43 @@ import { dirname } from "node:path";
  * re-hashed until its mtime is safely in the past.
  */
 const RACY_MARGIN_MS = 2000; // covers coarse file-system timestamps (2 s on FAT, ~10 ms on ext4).
-const FORMAT = 1;
+const FORMAT = 2;
 
-type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number, hashedAt: number, digest: string];
+type Entry = [size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number, hashedAt: number, digest: string, blob: string | null];
+
+export interface FileDigest {
+  /** sha256 of the content. */
+  readonly digest: string;
+  /** The content's git blob id (sha1 of `blob <size>\0` and the bytes), taken from the same read. */
+  readonly blob?: string | undefined;
+}
 
 export class StatCache {
   #entries = new Map<string, Entry>();
   #dirty = false;
-  #loaded = false;
+  #loading: Promise<void> | undefined;
   hits = 0;
   misses = 0;
 
   constructor(readonly file: string) {}
 
-  async load(): Promise<void> {
-    if (this.#loaded) return;
-    this.#loaded = true;
-    try {
-      const parsed = JSON.parse(await readFile(this.file, "utf8")) as { format?: number; entries?: Record<string, Entry> };
-      if (parsed.format === FORMAT && parsed.entries !== undefined) {
-        this.#entries = new Map(Object.entries(parsed.entries));
+  /** Read on first use: a run whose files git vouches for never needs it. */
+  load(): Promise<void> {
+    this.#loading ??= (async () => {
+      try {
+        const parsed = JSON.parse(await readFile(this.file, "utf8")) as { format?: number; entries?: Record<string, Entry> };
+        if (parsed.format === FORMAT && parsed.entries !== undefined) {
+          for (const [path, entry] of Object.entries(parsed.entries)) if (!this.#entries.has(path)) this.#entries.set(path, entry);
+        }
+      } catch {
+        // A missing or unreadable cache only costs a re-hash.
       }
-    } catch {
-      // A missing or unreadable cache only costs a re-hash.
-    }
+    })();
+    return this.#loading;
   }
 
-  async digest(absPath: string, stat: Stats): Promise<string> {
+  async digest(absPath: string, stat: Stats): Promise<FileDigest> {
+    await this.load();
     const entry = this.#entries.get(absPath);
     if (
       entry !== undefined &&
@@ -49,14 +59,14 @@ export class StatCache {
       stat.mtimeMs < entry[5] - RACY_MARGIN_MS
     ) {
       this.hits++;
-      return entry[6];
+      return { digest: entry[6], blob: entry[7] ?? undefined };
     }
     this.misses++;
     const hashedAt = Date.now();
-    const digest = await sha256File(absPath);
-    this.#entries.set(absPath, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.mode, hashedAt, digest]);
+    const hashed = await hashFile(absPath, stat.size);
+    this.#entries.set(absPath, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, stat.mode, hashedAt, hashed.digest, hashed.blob ?? null]);
     this.#dirty = true;
-    return digest;
+    return hashed;
   }
 
   async save(): Promise<void> {
@@ -71,6 +81,26 @@ export class StatCache {
       // The cache is an optimisation: failing to save it (full disk) must not fail the run.
     }
   }
+}
+
+/**
+ * sha256 of a file and, from the same read, its git blob id. The blob header needs the size before the bytes:
+ * `expectedSize` is the lstat's, and a file whose length differs from it (written meanwhile) gets no blob id.
+ */
+function hashFile(path: string, expectedSize: number): Promise<FileDigest> {
+  return new Promise((resolve, reject) => {
+    const sha256 = createHash("sha256");
+    const sha1 = createHash("sha1").update(`blob ${expectedSize}\0`);
+    let length = 0;
+    createReadStream(path)
+      .on("data", (chunk) => {
+        sha256.update(chunk);
+        sha1.update(chunk);
+        length += chunk.length;
+      })
+      .on("error", reject)
+      .on("end", () => resolve({ digest: sha256.digest("hex"), blob: length === expectedSize ? sha1.digest("hex") : undefined }));
+  });
 }
 
 export function sha256File(path: string): Promise<string> {

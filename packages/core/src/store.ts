@@ -7,6 +7,7 @@ import type { JobRecord, StoreMeta } from "./store-meta.js";
 import { acquireLock } from "./store-lock.js";
 import { storeErrorFrom } from "./errors.js";
 import { processAlive } from "./process-alive.js";
+import { AtHomeCache } from "./at-home-cache.js";
 
 /** Writes a file atomically: a reader sees the old content or the new, never a part. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
@@ -31,9 +32,11 @@ export class Store {
   ) {
     this.layout = new StoreLayout(root, options.namespace);
     this.#projectDir = options.projectDir;
+    this.#atHome = new AtHomeCache(join(this.layout.cacheDir, "at-home.json"), root);
   }
 
   readonly #projectDir: string | undefined;
+  readonly #atHome: AtHomeCache;
 
   async init(): Promise<void> {
     const l = this.layout;
@@ -94,9 +97,30 @@ export class Store {
    * promise machinery around them.
    */
   async validMeta(hash: string, name: string): Promise<StoreMeta | undefined> {
+    return this.validMetaSync(hash, name);
+  }
+
+  validMetaSync(hash: string, name: string): StoreMeta | undefined {
     const meta = this.readMetaSync(hash);
     if (meta === undefined || !this.atHome(meta)) return undefined;
-    return lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) === undefined ? undefined : meta;
+    if (lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) === undefined) return undefined;
+    this.#atHome.add(hash);
+    return meta;
+  }
+
+  /**
+   * validMeta without the metadata, for a run's check of every node: a path whose metadata was found at home
+   * before (AtHomeCache) needs only its metadata and output to exist, two syscalls instead of reading and
+   * parsing a file.
+   */
+  isValid(hash: string, name: string): boolean {
+    if (!this.#atHome.has(hash)) return this.validMetaSync(hash, name) !== undefined;
+    return existsSync(this.layout.metaPath(hash)) && lstatSync(this.layout.storePath(hash, name), { throwIfNoEntry: false }) !== undefined;
+  }
+
+  /** Saves what this run learned of the store (AtHomeCache); called when a run ends. */
+  saveCaches(): void {
+    this.#atHome.save();
   }
 
   /**
@@ -158,7 +182,7 @@ export class Store {
       if (this.layout.namespace !== "" && this.#projectDir !== undefined && !existsSync(this.layout.namespaceOwner)) {
         await writeFileAtomic(this.layout.namespaceOwner, this.#projectDir);
       }
-      await symlink(relative(dirname(link), target), tmp);
+      await symlink(this.layout.outLinkText(target), tmp);
       await rename(tmp, link);
     } catch (err) {
       await rm(tmp, { force: true }).catch(() => undefined);
@@ -170,7 +194,7 @@ export class Store {
   async outLinkIs(job: string, target: string): Promise<boolean> {
     const link = this.layout.outLink(job);
     try {
-      return readlinkSync(link) === relative(dirname(link), target);
+      return readlinkSync(link) === this.layout.outLinkText(target);
     } catch {
       return false;
     }

@@ -33,7 +33,7 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
   const reporter = createReporter(args.reporter, { dryRun: args.dryRun });
   const { signal, dispose } = interruptSignal();
   try {
-    const project = await openProject(args);
+    const project = await openProject(args, true);
     const job = oneImageJob(args.job, project.jobs);
     const { code, outputs } = await buildOnce(project, { ...args, jobs_: [job], scriptArgs: [] }, reporter, signal);
     reporter.close();

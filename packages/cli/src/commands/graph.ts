@@ -6,7 +6,7 @@ export type GraphFormat = "dot" | "mermaid" | "json";
 
 /** Prints the closure of the jobs with each node's hash and whether it is built. */
 export async function graphCommand(args: GlobalOptions & { readonly jobs_: readonly string[]; readonly format: GraphFormat }): Promise<number> {
-  const project = await openProject(args);
+  const project = await openProject(args, true);
   const plan = await project.plan(args.jobs_);
   const nodes = await Promise.all(
     plan.nodes.map(async (node, index) => {

@@ -5,7 +5,7 @@ import { openProject } from "../open-project.js";
 
 /** Prints the build log of the job's current output (also when it came from the cache). */
 export async function logCommand(args: GlobalOptions & { readonly job: string }): Promise<number> {
-  const project = await openProject(args);
+  const project = await openProject(args, true);
   const plan = await project.plan([args.job]);
   const root = plan.roots[0];
   const hash = root === undefined ? undefined : plan.hashes.get(root)?.hash;

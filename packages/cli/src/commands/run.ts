@@ -31,7 +31,7 @@ export async function runCommand(args: RunArgs): Promise<number> {
   const { signal, dispose } = interruptSignal();
   try {
     concurrencyOf(args); // a bad -j is a usage error before makes.ts is loaded and hashed
-    const project = await openProject(args);
+    const project = await openProject(args, true);
     const { code, outputs } = await buildOnce(project, args, reporter, signal);
     reporter.close();
     const scripts: string[] = [];

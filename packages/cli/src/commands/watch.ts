@@ -145,7 +145,7 @@ class WatchSession {
       if (this.#firstDone) this.reporter.info(`makes: ${describeChanges(configChanges.length > 0 ? configChanges : changed)} changed; reloading ${basename(this.configPath)}`);
       const wasBroken = this.#project === undefined;
       try {
-        this.#project = await openProject(this.args);
+        this.#project = await openProject(this.args, true);
       } catch (err) {
         this.#project = undefined;
         this.#lastRunKey = undefined;

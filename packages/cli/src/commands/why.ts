@@ -48,7 +48,7 @@ export function describeExplanation(e: Explanation, storeRoot: string): string[]
 
 /** `makes why /job`: for each node of the closure that is not built, what changed. */
 export async function whyCommand(args: GlobalOptions & { readonly job: string; readonly json: boolean; readonly all: boolean }): Promise<number> {
-  const project = await openProject(args);
+  const project = await openProject(args, true);
   const plan = await project.plan([args.job]);
   const job = plan.jobs[0] ?? args.job;
   const root = plan.roots[0];

@@ -1,0 +1,206 @@
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+
+/** A tracked file that git vouches for: its content is the blob `oid` and its mode the one recorded. */
+export interface GitBlob {
+  readonly oid: string;
+  readonly mode: 0o644 | 0o755;
+}
+
+export interface GitListing {
+  /** What git tracks plus untracked files it does not ignore, relative to the project, unsorted, with repeats. */
+  readonly files: string[];
+  /**
+   * The tracked files whose work-tree content git has just found to be the blob in its index, as raw bytes: no
+   * file of this map needs an lstat to be trusted. Empty when git's word cannot stand for the raw bytes (see
+   * attributeSources).
+   */
+  readonly clean: ReadonlyMap<string, GitBlob>;
+}
+
+/**
+ * Settings that make git's "unchanged" mean "the raw bytes are the index blob, with this mode", whatever the
+ * user's configuration says: no file-system monitor or assume-unchanged shortcut, the executable bit and
+ * symlinks compared, stat data compared in full, and no line-ending conversion when git compares content.
+ * (attributesFile: the user's global attributes, which could also convert; GIT_ATTR_NOSYSTEM drops the
+ * system's.)
+ */
+const TRUSTWORTHY = [
+  "core.fsmonitor=false",
+  "core.ignoreStat=false",
+  "core.fileMode=true",
+  "core.symlinks=true",
+  "core.checkStat=default",
+  "core.trustctime=true",
+  "core.autocrlf=false",
+  "core.attributesFile=/dev/null",
+].flatMap((setting) => ["-c", setting]);
+
+/** The directory holding `.git` (a directory, or a worktree's or submodule's file) at or above `dir`. */
+export function gitTopLevel(dir: string): string | undefined {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(join(current, ".git"))) return current;
+    if (dirname(current) === current) return undefined;
+  }
+}
+
+/** The repository's own attributes file, `$GIT_COMMON_DIR/info/attributes` (worktrees share their main one's). */
+function infoAttributes(top: string): string | undefined {
+  let gitDir = join(top, ".git");
+  try {
+    if (!statSync(gitDir).isDirectory()) {
+      const pointer = /^gitdir: (.+)$/m.exec(readFileSync(gitDir, "utf8"));
+      if (pointer?.[1] === undefined) return undefined;
+      gitDir = resolve(top, pointer[1].trim());
+    }
+    const common = join(gitDir, "commondir");
+    if (existsSync(common)) gitDir = resolve(gitDir, readFileSync(common, "utf8").trim());
+  } catch {
+    return undefined;
+  }
+  return join(gitDir, "info", "attributes");
+}
+
+const ATTRIBUTES = ".gitattributes";
+const isAttributes = (path: string): boolean => path === ATTRIBUTES || path.endsWith(`/${ATTRIBUTES}`);
+
+/**
+ * Whether gitattributes could make git's content comparison convert (text/eol, ident, a filter such as LFS,
+ * working-tree-encoding): then a file git calls unchanged may hold other bytes than its blob. Looked for where git
+ * looks: `info/attributes`, `.gitattributes` in the directories from the work tree's top down to the project,
+ * and inside the project the ones git lists: tracked (even if only in the index) or untracked, ignored or not
+ * (see gitListing). Not seen: one inside an ignored directory, which only applies to tracked files kept there.
+ */
+function attributeSources(projectDir: string, top: string, tracked: readonly string[], untracked: readonly string[]): boolean {
+  const info = infoAttributes(top);
+  if (info === undefined || existsSync(info)) return true;
+  if (projectDir !== top) {
+    for (let dir = dirname(projectDir); ; dir = dirname(dir)) {
+      if (existsSync(join(dir, ATTRIBUTES))) return true;
+      if (dir === top || dirname(dir) === dir) break;
+    }
+  }
+  return tracked.some(isAttributes) || untracked.some(isAttributes);
+}
+
+/**
+ * Parses `git ls-files -z -t -v -s -c -m -d`: `T mode oid stage\tpath` per index entry, where T is H (cached) on
+ * the entry's first line, then C (changed) or R (removed) when it differs from the work tree. A lower-case tag
+ * is assume-unchanged, S skip-worktree: neither is a comparison git made.
+ */
+export function parseLsFiles(output: string): GitListing {
+  const files: string[] = [];
+  const clean = new Map<string, GitBlob>();
+  let at = 0;
+  while (at < output.length) {
+    const end = output.indexOf("\0", at);
+    const record = output.slice(at, end < 0 ? output.length : end);
+    at = end < 0 ? output.length : end + 1;
+    const tab = record.indexOf("\t");
+    if (tab < 0) continue;
+    const path = record.slice(tab + 1);
+    const tag = record.charCodeAt(0);
+    if (tag !== 72 /* H */) {
+      clean.delete(path);
+      if (tag !== 67 /* C */ && tag !== 82 /* R */) files.push(path); // h, S, s: listed, but git did not compare them
+      continue;
+    }
+    files.push(path);
+    // "100644 <oid> 0": a regular file at stage 0 (not a conflict, a symlink or a submodule).
+    const mode = record.slice(2, 8);
+    const oid = record.slice(9, tab - 2);
+    // A 40-digit id: a SHA-1 repository (a SHA-256 one's blob ids could not be checked against the file's).
+    if (record.slice(tab - 2, tab) === " 0" && (mode === "100644" || mode === "100755") && oid.length === 40) {
+      clean.set(path, { oid, mode: mode === "100755" ? 0o755 : 0o644 });
+    }
+  }
+  return { files, clean };
+}
+
+/**
+ * Runs git with its output going to an unlinked temporary file rather than a pipe: the index listing is ~80
+ * bytes per file, far more than a pipe holds, and makes.ts is being evaluated meanwhile, so git would stall on
+ * a full pipe until the event loop is free to read it (measured: 40 ms of git became 130 ms). Falls back to a
+ * pipe where no temporary file can be made.
+ */
+function git(projectDir: string, args: readonly string[]): Promise<string | undefined> {
+  let fd: number | undefined;
+  try {
+    const path = join(tmpdir(), `makes-git-${process.pid}-${randomBytes(6).toString("hex")}`);
+    fd = openSync(path, "w+", 0o600);
+    unlinkSync(path);
+  } catch {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  }
+  const out = fd;
+  return new Promise((resolveOutput) => {
+    let piped = "";
+    const child = spawn("git", [...TRUSTWORTHY, ...args], {
+      cwd: projectDir,
+      stdio: ["ignore", out ?? "pipe", "ignore"],
+      env: { ...process.env, GIT_ATTR_NOSYSTEM: "1" },
+    });
+    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (piped += chunk));
+    let settled = false;
+    // Once: a git that cannot be started reports an error and then a close.
+    const done = (output: string | undefined): void => {
+      if (settled) return;
+      settled = true;
+      if (out !== undefined) closeSync(out);
+      resolveOutput(output);
+    };
+    // An error or a failure: not a work tree after all, or no git: the caller walks the tree instead.
+    child.on("error", () => done(undefined));
+    child.on("close", (code) => {
+      if (code !== 0) return done(undefined);
+      if (out === undefined) return done(piped);
+      try {
+        const size = fstatSync(out).size;
+        const buffer = Buffer.allocUnsafe(size);
+        let read = 0;
+        while (read < size) {
+          const n = readSync(out, buffer, read, size - read, read);
+          if (n === 0) break;
+          read += n;
+        }
+        done(buffer.toString("utf8", 0, read));
+      } catch {
+        done(undefined);
+      }
+    });
+  });
+}
+
+/**
+ * Asks git for the project's files and which tracked ones are unchanged: git stats them in C and compares
+ * content where its racy-clean rule says it must. Two processes, so that the index entries and the walk for
+ * untracked files run at once. Undefined outside a work tree or without git: the caller walks the tree instead.
+ */
+export async function gitListing(projectDir: string): Promise<GitListing | undefined> {
+  // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
+  const top = gitTopLevel(projectDir);
+  if (top === undefined) return undefined;
+  const untrackedArgs = ["ls-files", "-z", "--others", "--exclude-standard"];
+  // The untracked walk also lists ignored .gitattributes files (-x '!…' outranks every ignore rule), which git
+  // applies all the same; only when there is one is the walk repeated without it, for the true listing.
+  const [tracked, untrackedOrAttributes] = await Promise.all([
+    git(projectDir, ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"]),
+    git(projectDir, [...untrackedArgs, `--exclude=!${ATTRIBUTES}`]),
+  ]);
+  if (tracked === undefined || untrackedOrAttributes === undefined) return undefined;
+  const listing = parseLsFiles(tracked);
+  let untracked = untrackedOrAttributes.split("\0");
+  untracked.pop(); // the empty string after the last NUL
+  const converting = attributeSources(projectDir, top, listing.files, untracked);
+  if (untracked.some(isAttributes)) {
+    const walked = await git(projectDir, untrackedArgs);
+    if (walked === undefined) return undefined;
+    untracked = walked.split("\0");
+    untracked.pop();
+  }
+  return { files: listing.files.concat(untracked), clean: converting ? new Map() : listing.clean };
+}

@@ -1,0 +1,177 @@
+/**
+ * In a git work tree, makes takes the state of tracked files from git (`git ls-files -m` with settings that make
+ * "unchanged" mean "the raw bytes are the index blob") and their digests from blob ids it has read before, so a
+ * cached run stats no file. These tests change files in every way git could be fooled or could fool makes and
+ * check that the output holds the bytes on disk.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines } from "./helpers/project.js";
+
+function git(dir: string, ...args: string[]): string {
+  return execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args], { cwd: dir, stdio: "pipe", encoding: "utf8" });
+}
+
+/** A job whose output lists every entry of /pkg with its type and mode, and holds the content of every file. */
+const JOB = makesTs(
+  [
+    `  const pkg = makeDerivation({`,
+    `    name: "pkg",`,
+    `    env: { src: projectPath("/pkg") },`,
+    `    builder: "mkdir -p $out && cd $src && find . -mindepth 1 ! -type d | sort | while read -r f; do stat -c '%F %a %n' \\"$f\\"; done > $out/entries && for f in $(find . -type f | sort); do cat \\"$f\\"; done > $out/all",`,
+    `  });`,
+    `  return { jobs: { "/pkg": pkg } };`,
+  ].join("\n"),
+);
+
+async function run(dir: string): Promise<{ out: string; built: string[] }> {
+  const r = await runMakes(dir, ["run", "--reporter", "json", "/pkg"]);
+  assert.equal(r.code, 0, shown(r));
+  const built = jsonEvents(r)
+    .filter((e) => e.type === "node-built")
+    .map((e) => (e.node as { label: string }).label);
+  return { out: stdoutLines(r)[0] ?? "", built };
+}
+
+async function repo(t: Parameters<typeof makeProject>[0], files: Record<string, string> = {}): Promise<string> {
+  const dir = await makeProject(t, { "makes.ts": JOB, ".gitignore": ".makes/\n", "pkg/a.txt": "alpha\n", "pkg/b.txt": "bravo\n", ...files });
+  git(dir, "init", "-q");
+  git(dir, "add", ".");
+  git(dir, "commit", "-qm", "init");
+  return dir;
+}
+
+test("a tracked tree hashes the same from git's blob ids as from reading every file outside git", async (t) => {
+  const dir = await repo(t);
+  const first = await run(dir);
+  const second = await run(dir); // the blob digests learned by the first run are used now
+  assert.deepEqual(second.built, []);
+  const plain = await makeProject(t, { "makes.ts": JOB, "pkg/a.txt": "alpha\n", "pkg/b.txt": "bravo\n" });
+  const outside = await run(plain);
+  assert.equal(outside.out.split("/").pop(), second.out.split("/").pop(), "the same store hash with and without git");
+  assert.equal(first.out, second.out);
+});
+
+test("a same-size edit in the same second as the commit (git's racy case) is seen, every time", async (t) => {
+  const dir = await repo(t);
+  await run(dir);
+  for (const word of ["ALPHA", "alpHA", "ALpha"]) {
+    git(dir, "add", ".");
+    git(dir, "commit", "-qm", "x", "--allow-empty");
+    await writeFile(join(dir, "pkg", "a.txt"), `${word}\n`);
+    const { out } = await run(dir);
+    assert.equal(await readFile(join(out, "all"), "utf8"), `${word}\nbravo\n`);
+  }
+});
+
+test("an edit whose mtime is put back is seen (git compares ctime and inode too)", async (t) => {
+  const dir = await repo(t);
+  await run(dir);
+  const file = join(dir, "pkg", "a.txt");
+  const before = (await import("node:fs")).statSync(file);
+  await writeFile(file, "ALPHA\n");
+  await (await import("node:fs/promises")).utimes(file, before.atime, before.mtime);
+  const { out } = await run(dir);
+  assert.equal(await readFile(join(out, "all"), "utf8"), "ALPHA\nbravo\n");
+});
+
+test("the executable bit, a deletion, an untracked file and a file turned into a symlink all count", async (t) => {
+  const dir = await repo(t);
+  await run(dir);
+  await chmod(join(dir, "pkg", "a.txt"), 0o755);
+  assert.match(await readFile(join((await run(dir)).out, "entries"), "utf8"), /regular file 755 \.\/a\.txt/);
+  await rm(join(dir, "pkg", "b.txt"));
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\n");
+  await writeFile(join(dir, "pkg", "c.txt"), "charlie\n");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\ncharlie\n");
+  await rm(join(dir, "pkg", "a.txt"));
+  await symlink("c.txt", join(dir, "pkg", "a.txt"));
+  assert.match(await readFile(join((await run(dir)).out, "entries"), "utf8"), /symbolic link 777 \.\/a\.txt/);
+});
+
+test("files git does not compare (assume-unchanged, skip-worktree) are read all the same", async (t) => {
+  const dir = await repo(t);
+  await run(dir);
+  git(dir, "update-index", "--assume-unchanged", "pkg/a.txt");
+  git(dir, "update-index", "--skip-worktree", "pkg/b.txt");
+  await writeFile(join(dir, "pkg", "a.txt"), "ALPHA\n");
+  await writeFile(join(dir, "pkg", "b.txt"), "BRAVO\n");
+  assert.equal(git(dir, "status", "--porcelain"), "", "git itself sees nothing");
+  const { out } = await run(dir);
+  assert.equal(await readFile(join(out, "all"), "utf8"), "ALPHA\nBRAVO\n");
+});
+
+test("core.autocrlf cannot hide an edit: a file whose bytes are not its blob, edited to another spelling of that blob", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": JOB, ".gitignore": ".makes/\n", "pkg/a.txt": "a\r\nb\n", "pkg/b.txt": "bravo\n" });
+  git(dir, "init", "-q");
+  git(dir, "config", "core.autocrlf", "true");
+  git(dir, "add", ".");
+  git(dir, "commit", "-qm", "init");
+  await run(dir);
+  await writeFile(join(dir, "pkg", "a.txt"), "a\nb\r\n");
+  assert.equal(git(dir, "status", "--porcelain"), "", "git itself calls the file unchanged");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "a\nb\r\nbravo\n");
+});
+
+test("a clean filter cannot hide an edit, wherever its .gitattributes is: tracked, ignored, above the project", async (t) => {
+  // The filter upper-cases on the way in: "alpha" on disk is the blob of "ALPHA", so git calls it unchanged.
+  const filtered = async (top: string, project: string, attributes: () => Promise<void>): Promise<void> => {
+    git(top, "init", "-q");
+    git(top, "add", ".");
+    git(top, "commit", "-qm", "init");
+    assert.equal(await readFile(join((await run(project)).out, "all"), "utf8"), "ALPHA\nBRAVO\n");
+    git(top, "config", "filter.up.clean", "tr a-z A-Z");
+    git(top, "config", "filter.up.smudge", "cat");
+    await attributes();
+    await writeFile(join(project, "pkg", "a.txt"), "alpha\n");
+    assert.equal(git(top, "status", "--porcelain"), "", "git itself calls the file unchanged");
+    assert.equal(await readFile(join((await run(project)).out, "all"), "utf8"), "alpha\nBRAVO\n");
+  };
+  const files = { "makes.ts": JOB, ".gitignore": ".makes/\n.gitattributes\n", "pkg/a.txt": "ALPHA\n", "pkg/b.txt": "BRAVO\n" };
+
+  const tracked = await makeProject(t, { ...files, ".gitignore": ".makes/\n" });
+  await filtered(tracked, tracked, async () => {
+    await writeFile(join(tracked, ".gitattributes"), "*.txt filter=up\n");
+    git(tracked, "add", ".gitattributes");
+    git(tracked, "commit", "-qm", "attributes");
+  });
+
+  const ignored = await makeProject(t, files);
+  await filtered(ignored, ignored, () => writeFile(join(ignored, "pkg", ".gitattributes"), "*.txt filter=up\n"));
+
+  const info = await makeProject(t, files);
+  await filtered(info, info, () => writeFile(join(info, ".git", "info", "attributes"), "*.txt filter=up\n"));
+
+  const above = await makeProject(t, { ".gitignore": ".makes/\n.gitattributes\n", "app/makes.ts": JOB, "app/pkg/a.txt": "ALPHA\n", "app/pkg/b.txt": "BRAVO\n" });
+  await filtered(above, join(above, "app"), () => writeFile(join(above, ".gitattributes"), "*.txt filter=up\n"));
+});
+
+test("a damaged blob-digest cache is not believed", async (t) => {
+  const dir = await repo(t);
+  const { out } = await run(dir);
+  const cache = join(dir, ".makes", "cache", "blob-digests");
+  const text = await readFile(cache, "latin1");
+  // A digest changed without its checksum: the file is refused whole.
+  const lines = text.split("\n");
+  lines[1] = `${(lines[1] ?? "").slice(0, 41)}${"0".repeat(64)}`;
+  await writeFile(cache, lines.join("\n"), "latin1");
+  assert.equal((await run(dir)).out, out);
+  await writeFile(cache, "garbage");
+  assert.equal((await run(dir)).out, out);
+});
+
+test("a SHA-256 repository (blob ids makes does not check) and a directory git does not track are read from disk", async (t) => {
+  const dir = await makeProject(t, { "makes.ts": JOB, ".gitignore": ".makes/\n", "pkg/a.txt": "alpha\n", "pkg/b.txt": "bravo\n" });
+  git(dir, "init", "-q", "--object-format=sha256");
+  git(dir, "add", ".");
+  git(dir, "commit", "-qm", "init");
+  await run(dir);
+  await writeFile(join(dir, "pkg", "a.txt"), "ALPHA\n");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "ALPHA\nbravo\n");
+  await mkdir(join(dir, "pkg", "new"));
+  await writeFile(join(dir, "pkg", "new", "z.txt"), "zulu\n");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "ALPHA\nbravo\nzulu\n");
+});
