@@ -19,16 +19,17 @@ export class Encoded {
 
   /** The encoding of `rows` as a list of lists, for rows of strings and integers. */
   static rows(rows: readonly (readonly (string | number)[])[]): Encoded {
-    let text = `l${rows.length}:`;
+    // Pieces joined once: `+=` would leave a chain of a string object per cell for the collector.
+    const parts: string[] = [`l${rows.length}:`];
     for (const row of rows) {
-      text += `l${row.length}:`;
+      parts.push(`l${row.length}:`);
       for (const cell of row) {
-        if (typeof cell === "string") text += `s${Buffer.byteLength(cell, "utf8")}:${cell}`;
-        else if (Number.isSafeInteger(cell)) text += `i${String(cell)};`;
+        if (typeof cell === "string") parts.push(`s${Buffer.byteLength(cell, "utf8")}:`, cell);
+        else if (Number.isSafeInteger(cell)) parts.push(`i${String(cell)};`);
         else throw new Error(`internal: Encoded.rows takes strings and integers, got ${String(cell)}`);
       }
     }
-    return new Encoded(text);
+    return new Encoded(parts.join(""));
   }
 }
 

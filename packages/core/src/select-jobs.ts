@@ -19,10 +19,11 @@ export function jobGlob(pattern: string): RegExp {
 /** Resolves job names and globs to job names, in the order given; an unknown name or empty glob is a usage error. */
 export function selectJobs(patterns: readonly string[], jobs: Iterable<string>): string[] {
   const names = [...jobs].sort();
-  const selected: string[] = [];
+  const selected = new Set<string>();
   for (const pattern of patterns) {
     const isGlob = /[*?]/.test(pattern);
-    const matches = isGlob ? names.filter((n) => jobGlob(pattern).test(n)) : names.filter((n) => n === pattern);
+    const glob = isGlob ? jobGlob(pattern) : undefined;
+    const matches = glob !== undefined ? names.filter((n) => glob.test(n)) : names.filter((n) => n === pattern);
     if (matches.length === 0) {
       if (!pattern.startsWith("/")) {
         throw new UsageError("unknown-job", `Job names start with "/": did you mean "/${pattern}"?`);
@@ -34,7 +35,7 @@ export function selectJobs(patterns: readonly string[], jobs: Iterable<string>):
         isGlob ? `No job matches "${pattern}"${hint}. Run \`makes list\` to see all jobs.` : `No job named "${pattern}"${hint}. Run \`makes list\` to see all jobs.`,
       );
     }
-    for (const m of matches) if (!selected.includes(m)) selected.push(m);
+    for (const m of matches) selected.add(m);
   }
-  return selected;
+  return [...selected];
 }

@@ -67,16 +67,17 @@ export class SourceTreeNode extends MakesNode {
 
   constructor(projectRelPath: string) {
     // Any value may arrive here from makes.ts: show strings quoted and cut short, other values by their type.
-    const shown = typeof projectRelPath === "string" ? JSON.stringify(projectRelPath.length > 120 ? `${projectRelPath.slice(0, 120)}…` : projectRelPath) : projectRelPath === null ? "null" : typeof projectRelPath;
+    const shown = (): string =>
+      typeof projectRelPath === "string" ? JSON.stringify(projectRelPath.length > 120 ? `${projectRelPath.slice(0, 120)}…` : projectRelPath) : projectRelPath === null ? "null" : typeof projectRelPath;
     if (typeof projectRelPath !== "string" || !projectRelPath.startsWith("/")) {
       throw new ConfigError(
         "bad-argument",
-        `projectPath(${shown}): the path must be a string starting with "/" (relative to the project root), for example projectPath("/src")`,
+        `projectPath(${shown()}): the path must be a string starting with "/" (relative to the project root), for example projectPath("/src")`,
       );
     }
     const parts = projectRelPath.split("/").filter((p) => p !== "" && p !== ".");
     if (parts.includes("..") || projectRelPath.includes("\0")) {
-      throw new ConfigError("bad-argument", `projectPath(${shown}): the path must stay inside the project (no ".." and no NUL bytes)`);
+      throw new ConfigError("bad-argument", `projectPath(${shown()}): the path must stay inside the project (no ".." and no NUL bytes)`);
     }
     super(parts.length === 0 ? "source" : sanitiseName(parts[parts.length - 1] ?? "source"));
     this.relDir = parts.join("/");
