@@ -67,7 +67,7 @@ test("export -o - into a pipe whose reader goes away ends quietly with 141 (128 
   assert.doesNotMatch(stderr, /error|EPIPE|^\s+at /im, stderr);
 });
 
-test("export takes one image job: a glob is resolved, several matches or a non-image job are usage errors naming them", { timeout: 120_000 }, async (t) => {
+test("export takes one image job: a glob is resolved, several matches, a non-image job or no match are usage errors naming image jobs", { timeout: 120_000 }, async (t) => {
   const dir = await makeProject(t, { "makes.ts": MAKES_TS });
   const one = await runMakes(dir, ["export", "/ri*", "--format", "oci-archive", "-o", "one.tar"]);
   assert.equal(one.code, 0, shown(one));
@@ -78,7 +78,9 @@ test("export takes one image job: a glob is resolved, several matches or a non-i
     [["/r*"], /^makes: error: makes export writes one image, but "\/r\*" matches 2 jobs \(\/rimg, \/run\); name one of \/rimg$/],
     [["/run"], /^makes: error: \/run is a derivation job, not an image; makes export takes a makeContainerImage job$/],
     [["/ru*"], /^makes: error: \/run is a derivation job, not an image/],
-    [["/nope*"], /No job matches "\/nope\*"/],
+    // Nothing matches: the suggestions are the image jobs only (not /run, which is as close to "/rum").
+    [["/nope*"], /^makes: error: No image job matches "\/nope\*"; closest: \/img, \/rimg$/],
+    [["/rum"], /^makes: error: No image job matches "\/rum"; closest: (\/img, \/rimg|\/rimg, \/img)$/],
   ];
   for (const [job, pattern] of cases) {
     const r = await runMakes(dir, ["export", ...job, "--format", "oci-archive", "-o", "x.tar"]);

@@ -116,6 +116,29 @@ test("a package that is imported but not installed: the import's file:line:col a
   assert.match(err.detail ?? "", /2 \| import pad from "left-pad-not-installed";/);
 });
 
+test("require() in makes.ts: an installed package loads (from makes.ts's own node_modules); a missing one is named with its line", async (t) => {
+  const dir = await project(t, {
+    "makes.ts": `const { value } = require("present-pkg/lib");
+export default () => ({ jobs: {}, value });
+`,
+    "node_modules/present-pkg/package.json": `{ "name": "present-pkg", "version": "1.0.0" }
+`,
+    "node_modules/present-pkg/lib.js": `module.exports = { value: 42 };
+`,
+  });
+  const loaded = await loadConfig(join(dir, "makes.ts"));
+  assert.equal(typeof loaded.root, "function");
+  const missing = await project(t, {
+    "makes.ts": `// uses a package
+const pad = require("@scope/left-pad-not-installed/sub");
+export default () => ({ jobs: {} });
+`,
+    "node_modules/.keep": "",
+  });
+  const err = await configError(loadConfig(join(missing, "makes.ts")));
+  assert.match(err.message, /makes\.ts:2:21: "@scope\/left-pad-not-installed\/sub" is required but not installed; run `npm install @scope\/left-pad-not-installed`/);
+});
+
 test("a syntax error is a ConfigError with file:line:col and the offending line", async (t) => {
   const dir = await project(t, {
     "makes.ts": `export default () => ({\n  jobs: {\n    "/a": 1 +,\n  },\n});\n`,

@@ -85,7 +85,7 @@ function messageOf(error: Message, configPath: string): ConfigError {
 const RACY_MS = 2000;
 
 /** Bump when the bundle makes writes changes (its entry, defines, options): kept bundles of older makes then miss. */
-const BUNDLE_CACHE_FORMAT = 2;
+const BUNDLE_CACHE_FORMAT = 3;
 
 /** An input file as it was when bundled: size, mtime, ctime and inode (a same-size edit with its mtime restored still changes the ctime). */
 type InputStat = [size: number, mtimeMs: number, ctimeMs: number, ino: number];
@@ -164,9 +164,13 @@ export function configThrew(err: unknown, configPath: string, when: string, file
  * that imported it, which the user never wrote, so the error points at the import in their own file instead.
  */
 function missingPackage(err: unknown, configPath: string, files: readonly string[]): ConfigError | undefined {
-  if ((err as NodeJS.ErrnoException | undefined)?.code !== "ERR_MODULE_NOT_FOUND") return undefined;
-  const name = /Cannot find package '([^']+)'/.exec((err as Error).message)?.[1];
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const message = (err as Error | undefined)?.message ?? "";
+  // `import` fails with ERR_MODULE_NOT_FOUND; `require` (through the bundle's createRequire) with MODULE_NOT_FOUND.
+  const name =
+    code === "ERR_MODULE_NOT_FOUND" ? /Cannot find package '([^']+)'/.exec(message)?.[1] : code === "MODULE_NOT_FOUND" ? /Cannot find module '([^'./][^']*)'/.exec(message)?.[1] : undefined;
   if (name === undefined) return undefined;
+  const how = code === "MODULE_NOT_FOUND" ? "required" : "imported";
   const spec = new RegExp(`(["'\`])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\1|/)`);
   for (const file of files) {
     const lines = readFileSync(file, "utf8").split("\n");
@@ -176,11 +180,17 @@ function missingPackage(err: unknown, configPath: string, files: readonly string
     const col = line.search(spec) + 1;
     return new ConfigError(
       "config-throws",
-      `${relative(process.cwd(), file) || file}:${index + 1}:${col}: ${JSON.stringify(name)} is imported but not installed; run \`npm install ${name}\` in ${dirname(configPath)} (or fix the import)`,
+      `${relative(process.cwd(), file) || file}:${index + 1}:${col}: ${JSON.stringify(name)} is ${how} but not installed; run \`npm install ${packageOf(name)}\` in ${dirname(configPath)} (or fix the ${how === "required" ? "require" : "import"})`,
       { detail: `  ${index + 1} | ${line}`, cause: err },
     );
   }
   return undefined;
+}
+
+/** The package a module specifier names: `lodash/fp` → `lodash`, `@scope/pkg/x` → `@scope/pkg`. */
+function packageOf(specifier: string): string {
+  const parts = specifier.split("/");
+  return (specifier.startsWith("@") ? parts.slice(0, 2) : parts.slice(0, 1)).join("/");
 }
 
 /**
@@ -232,6 +242,9 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
         sourcemap: "inline",
         metafile: true,
         target: `node${process.versions.node}`,
+        // esbuild's ESM output has no `require`: without one, `require("pkg")` in makes.ts fails with "Dynamic
+        // require is not supported" even for an installed package. Resolved from makes.ts's own directory.
+        banner: { js: `import { createRequire as __makesCreateRequire } from "node:module";\nconst require = __makesCreateRequire(${JSON.stringify(configPath)});` },
         plugins: [fileScope],
         define: { "import.meta.url": "__makes_url", "import.meta.dirname": "__makes_dir", "import.meta.filename": "__makes_file" },
       });

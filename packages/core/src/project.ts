@@ -78,14 +78,13 @@ export class Project {
     const projectDir = realpathSync(dirname(found));
     const configPath = join(projectDir, basename(found));
     const storeDir = canonicalPath(options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir));
-    const storeRel = projectRelative(projectDir, storeDir) ?? "";
-    const storeInProject = storeRel !== "";
-    const listing = new SourceListing(projectDir, storeInProject ? [storeRel] : []);
-    if (options.prefetchSources === true) void listing.all();
+    const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
+    const listing = options.prefetchSources === true ? sourceListingOf(projectDir, storeDir) : undefined;
+    void listing?.all();
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
     const namespace = storeInProject ? "" : projectNamespace(projectDir);
-    return new Project(loaded, jobs, new Store(storeDir, { namespace, projectDir }), options.prefetchSources === true ? listing : undefined);
+    return new Project(loaded, jobs, new Store(storeDir, { namespace, projectDir }), listing);
   }
 
   get projectDir(): string {
@@ -97,18 +96,13 @@ export class Project {
     const jobs = selectJobs(patterns, this.jobs.keys());
     const roots = jobs.map((j) => this.jobs.get(j)).filter((n): n is MakesNode => n !== undefined);
     const graph = BuildGraph.collect(roots, this.labels);
-    const listing = this.#prefetched ?? this.#newListing();
+    const listing = this.#prefetched ?? sourceListingOf(this.projectDir, this.store.root);
     this.#prefetched = undefined;
     const statCache = new StatCache(join(this.store.layout.cacheDir, "stat-cache.json"));
     const blobs = new BlobDigests(join(this.store.layout.cacheDir, "blob-digests"));
     const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache, blobs });
     await Promise.all([statCache.save(), blobs.save()]);
     return { jobs, roots, graph, nodes: graph.order, hashes };
-  }
-
-  #newListing(): SourceListing {
-    const storeRel = projectRelative(this.projectDir, this.store.root) ?? "";
-    return new SourceListing(this.projectDir, storeRel === "" ? [] : [storeRel]);
   }
 
   storePathOf(plan: Plan, node: MakesNode): string {
@@ -167,4 +161,10 @@ export class Project {
   shown(path: string): string {
     return relative(process.cwd(), path) || path;
   }
+}
+
+/** The project's files, without the store when it is kept inside the project under another name. */
+function sourceListingOf(projectDir: string, storeRoot: string): SourceListing {
+  const storeRel = projectRelative(projectDir, storeRoot) ?? "";
+  return new SourceListing(projectDir, storeRel === "" ? [] : [storeRel]);
 }

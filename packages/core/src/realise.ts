@@ -253,7 +253,7 @@ export async function realise(
   // promise each (a cached run of a monorepo is thousands of them). The rest goes the concurrent way below.
   const cachedNow = new Set<MakesNode>();
   for (const node of nodes) {
-    if (results.has(node) || !graph.deps(node).every((dep) => cachedNow.has(dep))) continue;
+    if (!graph.deps(node).every((dep) => cachedNow.has(dep))) continue;
     const info = infoOf(node);
     const twin = byHash.get(info.hash);
     if (twin === undefined && !store.isValid(info.hash, node.name)) continue;

@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { UsageError, selectJobs, storeErrorFrom, type MakesNode } from "@makes/core";
+import { UsageError, closestNames, selectJobs, storeErrorFrom, type MakesNode } from "@makes/core";
 import { exportImage, type ExportFormat } from "@makes/builders";
 import { type GlobalOptions } from "../global-options.js";
 import { interruptSignal } from "../interrupt.js";
@@ -87,9 +87,19 @@ function readerGone(err: unknown): boolean {
 
 /** The one image job that `pattern` (a name or a glob, as for makes run) names; anything else is a usage error. */
 function oneImageJob(pattern: string, jobs: ReadonlyMap<string, MakesNode>): string {
-  const matches = selectJobs([pattern], jobs.keys());
-  const images = matches.filter((j) => jobs.get(j)?.kind === "image");
   const shown = (list: readonly string[]): string => (list.length > 8 ? `${list.slice(0, 8).join(", ")}, … (${list.length})` : list.join(", "));
+  const allImages = [...jobs.keys()].filter((j) => jobs.get(j)?.kind === "image");
+  let matches: string[];
+  try {
+    matches = selectJobs([pattern], jobs.keys());
+  } catch (err) {
+    // Nothing matches: the names worth suggesting are images, the only jobs export takes.
+    if (!(err instanceof UsageError) || allImages.length === 0 || !pattern.startsWith("/")) throw err;
+    const near = closestNames(pattern, allImages);
+    const hint = near.length > 0 ? `closest: ${near.join(", ")}` : `the image jobs are ${shown(allImages.sort())}`;
+    throw new UsageError(err.reason, `No image job matches "${pattern}"; ${hint}`);
+  }
+  const images = matches.filter((j) => jobs.get(j)?.kind === "image");
   if (matches.length === 1 && images.length === 1) return matches[0] as string;
   if (matches.length === 1) {
     const job = matches[0] as string;
