@@ -27,8 +27,8 @@ const JOB = makesTs(
   ].join("\n"),
 );
 
-async function run(dir: string): Promise<{ out: string; built: string[] }> {
-  const r = await runMakes(dir, ["run", "--reporter", "json", "/pkg"]);
+async function run(dir: string, env?: Record<string, string>): Promise<{ out: string; built: string[] }> {
+  const r = await runMakes(dir, ["run", "--reporter", "json", "/pkg"], { env });
   assert.equal(r.code, 0, shown(r));
   const built = jsonEvents(r)
     .filter((e) => e.type === "node-built")
@@ -174,4 +174,92 @@ test("a SHA-256 repository (blob ids makes does not check) and a directory git d
   await mkdir(join(dir, "pkg", "new"));
   await writeFile(join(dir, "pkg", "new", "z.txt"), "zulu\n");
   assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "ALPHA\nbravo\nzulu\n");
+});
+
+test("where git finds another repository than the nearest .git (a stray .git directory, GIT_DIR), its attributes still count", async (t) => {
+  const filter = (dir: string): void => {
+    git(dir, "config", "filter.up.clean", "tr a-z A-Z");
+    git(dir, "config", "filter.up.smudge", "cat");
+  };
+  // An empty .git directory between the project and the real top: git skips it, and so must the search for attributes.
+  const top = await makeProject(t, { ".gitattributes": "*.txt filter=up\n", ".gitignore": ".makes/\n", "a/proj/makes.ts": JOB, "a/proj/pkg/a.txt": "ALPHA\n", "a/proj/pkg/b.txt": "BRAVO\n" });
+  git(top, "init", "-q");
+  filter(top);
+  await mkdir(join(top, "a", ".git"));
+  git(top, "add", ".");
+  git(top, "commit", "-qm", "init");
+  const proj = join(top, "a", "proj");
+  await run(proj);
+  await writeFile(join(proj, "pkg", "a.txt"), "alpha\n");
+  assert.equal(git(top, "status", "--porcelain"), "", "git itself calls the file unchanged");
+  assert.equal(await readFile(join((await run(proj)).out, "all"), "utf8"), "alpha\nBRAVO\n");
+
+  // GIT_DIR names a clone whose info/attributes has the filter: git compares against that repository.
+  const a = await repo(t, { "pkg/a.txt": "ALPHA\n", "pkg/b.txt": "BRAVO\n" });
+  await run(a);
+  const b = join(a, "..", `${a.split("/").pop() ?? "a"}-clone`);
+  t.after(() => rm(b, { recursive: true, force: true }));
+  execFileSync("git", ["clone", "-q", a, b]);
+  filter(b);
+  await writeFile(join(b, ".git", "info", "attributes"), "* filter=up\n");
+  await writeFile(join(a, "pkg", "a.txt"), "alpha\n");
+  assert.equal(git(a, "-c", `core.worktree=${a}`, `--git-dir=${join(b, ".git")}`, "status", "--porcelain", "pkg"), "", "git itself calls the file unchanged");
+  assert.equal(await readFile(join((await run(a, { GIT_DIR: join(b, ".git"), GIT_WORK_TREE: a })).out, "all"), "utf8"), "alpha\nBRAVO\n");
+});
+
+test("a .gitattributes inside an ignored directory that holds a tracked file counts", async (t) => {
+  const dir = await repo(t, { ".gitignore": ".makes/\npkg/ign/\n", "pkg/ign/f.txt": "FOXTROT\n" });
+  git(dir, "add", "-f", "pkg/ign/f.txt");
+  git(dir, "commit", "-qm", "tracked in an ignored directory");
+  git(dir, "config", "filter.up.clean", "tr a-z A-Z");
+  await writeFile(join(dir, "pkg", "ign", ".gitattributes"), "* filter=up\n");
+  await run(dir);
+  await writeFile(join(dir, "pkg", "ign", "f.txt"), "foxtrot\n");
+  assert.equal(git(dir, "status", "--porcelain"), "", "git itself calls the file unchanged");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\nfoxtrot\n");
+});
+
+test("a tracked directory turned into a symlink is copied as the symlink: nothing is written through it", async (t) => {
+  for (const target of ["absolute", "relative"]) {
+    const dir = await repo(t, { "pkg/sub/x.txt": "xray\n" });
+    await run(dir);
+    await (await import("node:fs/promises")).rename(join(dir, "pkg", "sub"), join(dir, "other"));
+    await symlink(target === "absolute" ? join(dir, "other") : "../other", join(dir, "pkg", "sub"));
+    const { out } = await run(dir);
+    assert.equal(await readFile(join(dir, "other", "x.txt"), "utf8"), "xray\n", `${target}: the file the symlink leads to is untouched`);
+    assert.match(await readFile(join(out, "entries"), "utf8"), /symbolic link 777 \.\/sub\n/, target);
+    assert.equal(await readFile(join(out, "all"), "utf8"), "alpha\nbravo\n", `${target}: only the symlink itself is in the tree`);
+  }
+  // The other way round: a deleted tracked file whose name a new directory took keeps the directory's files.
+  const dir = await repo(t, { "pkg/c": "charlie\n" });
+  await run(dir);
+  await rm(join(dir, "pkg", "c"));
+  await mkdir(join(dir, "pkg", "c"));
+  await writeFile(join(dir, "pkg", "c", "d.txt"), "delta\n");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\ndelta\n");
+});
+
+test("a file name that is not UTF-8 inside a source tree is a one-line error naming it; outside any tree it is no matter", async (t) => {
+  const bad = Buffer.concat([Buffer.from("bad"), Buffer.from([0xff]), Buffer.from("name.txt")]);
+  for (const inGit of [true, false]) {
+    const dir = inGit ? await repo(t) : await makeProject(t, { "makes.ts": JOB, "pkg/a.txt": "alpha\n", "pkg/b.txt": "bravo\n" });
+    const { writeFileSync } = await import("node:fs");
+    await mkdir(join(dir, "other"), { recursive: true });
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/other/`), bad]), "x\n");
+    if (inGit) {
+      git(dir, "add", ".");
+      git(dir, "commit", "-qm", "outside");
+    }
+    await run(dir);
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/pkg/`), bad]), "5\n");
+    if (inGit) {
+      git(dir, "add", ".");
+      git(dir, "commit", "-qm", "inside");
+    }
+    const r = await runMakes(dir, ["run", "/pkg"]);
+    assert.equal(r.code, 2, shown(r));
+    const errors = r.stderr.split("\n").filter((l) => l.startsWith("makes: error:"));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(errors[0] ?? "", /projectPath\("\/pkg"\): the name of pkg\/bad\\xffname\.txt is not valid UTF-8/, `${inGit ? "git" : "walk"}: ${r.stderr}`);
+  }
 });

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -19,6 +19,8 @@ export interface GitListing {
    * attributeSources).
    */
   readonly clean: ReadonlyMap<string, GitBlob>;
+  /** Paths that are not valid UTF-8, escaped (see escapeInvalid): left out of `files`, refused where a source tree holds one. */
+  readonly unreadable: readonly string[];
 }
 
 /**
@@ -47,43 +49,42 @@ export function gitTopLevel(dir: string): string | undefined {
   }
 }
 
-/** The repository's own attributes file, `$GIT_COMMON_DIR/info/attributes` (worktrees share their main one's). */
-function infoAttributes(top: string): string | undefined {
-  let gitDir = join(top, ".git");
-  try {
-    if (!statSync(gitDir).isDirectory()) {
-      const pointer = /^gitdir: (.+)$/m.exec(readFileSync(gitDir, "utf8"));
-      if (pointer?.[1] === undefined) return undefined;
-      gitDir = resolve(top, pointer[1].trim());
-    }
-    const common = join(gitDir, "commondir");
-    if (existsSync(common)) gitDir = resolve(gitDir, readFileSync(common, "utf8").trim());
-  } catch {
-    return undefined;
-  }
-  return join(gitDir, "info", "attributes");
-}
-
 const ATTRIBUTES = ".gitattributes";
 const isAttributes = (path: string): boolean => path === ATTRIBUTES || path.endsWith(`/${ATTRIBUTES}`);
 
 /**
  * Whether gitattributes could make git's content comparison convert (text/eol, ident, a filter such as LFS,
  * working-tree-encoding): then a file git calls unchanged may hold other bytes than its blob. Looked for where git
- * looks: `info/attributes`, `.gitattributes` in the directories from the work tree's top down to the project,
- * and inside the project the ones git lists: tracked (even if only in the index) or untracked, ignored or not
- * (see gitListing). Not seen: one inside an ignored directory, which only applies to tracked files kept there.
+ * looks, with the repository and its top as git itself resolves them (GIT_DIR, a stray `.git` between): its
+ * `info/attributes`, `.gitattributes` in the directories from the top down to the project, and inside the project
+ * the ones git lists: tracked (even if only in the index) or untracked, ignored or not (see gitListing), and any in
+ * the directories of tracked files kept inside ignored directories, which the untracked walk does not enter.
  */
-function attributeSources(projectDir: string, top: string, tracked: readonly string[], untracked: readonly string[]): boolean {
-  const info = infoAttributes(top);
-  if (info === undefined || existsSync(info)) return true;
-  if (projectDir !== top) {
-    for (let dir = dirname(projectDir); ; dir = dirname(dir)) {
-      if (existsSync(join(dir, ATTRIBUTES))) return true;
-      if (dir === top || dirname(dir) === dir) break;
-    }
+function attributeSources(projectDir: string, where: GitWhere, listed: readonly string[], trackedIgnored: readonly string[]): boolean {
+  if (existsSync(where.infoAttributes) || listed.some(isAttributes)) return true;
+  for (let dir = projectDir; dir !== dirname(dir) && `${dir}/`.startsWith(`${where.top}/`); dir = dirname(dir)) {
+    if (dir !== projectDir && existsSync(join(dir, ATTRIBUTES))) return true;
+    if (dir === where.top) break;
   }
-  return tracked.some(isAttributes) || untracked.some(isAttributes);
+  const dirs = new Set<string>();
+  for (const file of trackedIgnored) {
+    for (let end = file.lastIndexOf("/"); end > 0; end = file.lastIndexOf("/", end - 1)) dirs.add(file.slice(0, end));
+  }
+  for (const dir of dirs) if (existsSync(join(projectDir, dir, ATTRIBUTES))) return true;
+  return false;
+}
+
+/** Where git says the work tree's top and the repository's attributes file are. */
+interface GitWhere {
+  readonly top: string;
+  readonly infoAttributes: string;
+}
+
+function parseWhere(projectDir: string, output: string): GitWhere | undefined {
+  const lines = output.split("\n");
+  // Two lines and the final newline; a path with a newline in it makes more, and is not guessed at.
+  if (lines.length !== 3 || lines[2] !== "" || lines[0] === undefined || lines[1] === undefined) return undefined;
+  return { top: resolve(projectDir, lines[0]), infoAttributes: resolve(projectDir, lines[1]) };
 }
 
 /**
@@ -117,7 +118,7 @@ export function parseLsFiles(output: string): GitListing {
       clean.set(path, { oid, mode: mode === "100755" ? 0o755 : 0o644 });
     }
   }
-  return { files, clean };
+  return { files, clean, unreadable: [] };
 }
 
 /**
@@ -126,7 +127,7 @@ export function parseLsFiles(output: string): GitListing {
  * a full pipe until the event loop is free to read it (measured: 40 ms of git became 130 ms). Falls back to a
  * pipe where no temporary file can be made.
  */
-function git(projectDir: string, args: readonly string[]): Promise<string | undefined> {
+function git(projectDir: string, args: readonly string[]): Promise<Buffer | undefined> {
   let fd: number | undefined;
   try {
     const path = join(tmpdir(), `makes-git-${process.pid}-${randomBytes(6).toString("hex")}`);
@@ -138,16 +139,16 @@ function git(projectDir: string, args: readonly string[]): Promise<string | unde
   }
   const out = fd;
   return new Promise((resolveOutput) => {
-    let piped = "";
+    const piped: Buffer[] = [];
     const child = spawn("git", [...TRUSTWORTHY, ...args], {
       cwd: projectDir,
       stdio: ["ignore", out ?? "pipe", "ignore"],
       env: { ...process.env, GIT_ATTR_NOSYSTEM: "1" },
     });
-    child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (piped += chunk));
+    child.stdout?.on("data", (chunk: Buffer) => piped.push(chunk));
     let settled = false;
     // Once: a git that cannot be started reports an error and then a close.
-    const done = (output: string | undefined): void => {
+    const done = (output: Buffer | undefined): void => {
       if (settled) return;
       settled = true;
       if (out !== undefined) closeSync(out);
@@ -157,7 +158,7 @@ function git(projectDir: string, args: readonly string[]): Promise<string | unde
     child.on("error", () => done(undefined));
     child.on("close", (code) => {
       if (code !== 0) return done(undefined);
-      if (out === undefined) return done(piped);
+      if (out === undefined) return done(Buffer.concat(piped));
       try {
         const size = fstatSync(out).size;
         const buffer = Buffer.allocUnsafe(size);
@@ -167,7 +168,7 @@ function git(projectDir: string, args: readonly string[]): Promise<string | unde
           if (n === 0) break;
           read += n;
         }
-        done(buffer.toString("utf8", 0, read));
+        done(buffer.subarray(0, read));
       } catch {
         done(undefined);
       }
@@ -182,25 +183,85 @@ function git(projectDir: string, args: readonly string[]): Promise<string | unde
  */
 export async function gitListing(projectDir: string): Promise<GitListing | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
-  const top = gitTopLevel(projectDir);
-  if (top === undefined) return undefined;
+  if (gitTopLevel(projectDir) === undefined && process.env.GIT_DIR === undefined) return undefined;
   const untrackedArgs = ["ls-files", "-z", "--others", "--exclude-standard"];
   // The untracked walk also lists ignored .gitattributes files (-x '!…' outranks every ignore rule), which git
   // applies all the same; only when there is one is the walk repeated without it, for the true listing.
-  const [tracked, untrackedOrAttributes] = await Promise.all([
+  const [trackedOut, untrackedOut, whereOut, trackedIgnoredOut] = await Promise.all([
     git(projectDir, ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"]),
     git(projectDir, [...untrackedArgs, `--exclude=!${ATTRIBUTES}`]),
+    git(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
+    git(projectDir, ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"]),
   ]);
-  if (tracked === undefined || untrackedOrAttributes === undefined) return undefined;
-  const listing = parseLsFiles(tracked);
-  let untracked = untrackedOrAttributes.split("\0");
-  untracked.pop(); // the empty string after the last NUL
-  const converting = attributeSources(projectDir, top, listing.files, untracked);
-  if (untracked.some(isAttributes)) {
+  if (trackedOut === undefined || untrackedOut === undefined) return undefined;
+  const tracked = decodeRecords(trackedOut, (record) => record.slice(record.indexOf("\t") + 1));
+  const listing = parseLsFiles(tracked.text);
+  let untracked = decodeRecords(untrackedOut, (record) => record);
+  let untrackedFiles = nulSeparated(untracked.text);
+  const where = whereOut === undefined ? undefined : parseWhere(projectDir, whereOut.toString("utf8"));
+  const trackedIgnored = trackedIgnoredOut === undefined ? undefined : nulSeparated(trackedIgnoredOut.toString("utf8"));
+  // Without git's word on where the repository is, or on which tracked files are ignored: assume conversion.
+  const converting =
+    where === undefined || trackedIgnored === undefined || attributeSources(projectDir, where, [...listing.files, ...untrackedFiles], trackedIgnored);
+  if (untrackedFiles.some(isAttributes)) {
     const walked = await git(projectDir, untrackedArgs);
     if (walked === undefined) return undefined;
-    untracked = walked.split("\0");
-    untracked.pop();
+    untracked = decodeRecords(walked, (record) => record);
+    untrackedFiles = nulSeparated(untracked.text);
   }
-  return { files: listing.files.concat(untracked), clean: converting ? new Map() : listing.clean };
+  return {
+    files: listing.files.concat(untrackedFiles),
+    clean: converting ? new Map() : listing.clean,
+    unreadable: [...tracked.invalid, ...untracked.invalid],
+  };
+}
+
+function nulSeparated(text: string): string[] {
+  const parts = text.split("\0");
+  parts.pop(); // the empty string after the last NUL
+  return parts;
+}
+
+/**
+ * git's NUL-separated records as text, without those whose path is not valid UTF-8: such a name has no JS string
+ * that names the same file, so it is left out of the text and returned, escaped (`\xff`), in `invalid`.
+ */
+function decodeRecords(output: Buffer, pathOf: (record: string) => string): { text: string; invalid: string[] } {
+  try {
+    return { text: new TextDecoder("utf-8", { fatal: true }).decode(output), invalid: [] };
+  } catch {
+    const kept: string[] = [];
+    const invalid: string[] = [];
+    let at = 0;
+    while (at < output.length) {
+      const end = output.indexOf(0, at);
+      const record = output.subarray(at, end < 0 ? output.length : end);
+      at = end < 0 ? output.length : end + 1;
+      try {
+        kept.push(`${new TextDecoder("utf-8", { fatal: true }).decode(record)}\0`);
+      } catch {
+        invalid.push(pathOf(escapeInvalid(record)));
+      }
+    }
+    return { text: kept.join(""), invalid };
+  }
+}
+
+/** A name with its bytes that are not UTF-8 written as `\xNN`, for messages. */
+export function escapeInvalid(bytes: Buffer): string {
+  let out = "";
+  for (let at = 0; at < bytes.length; ) {
+    let length = 1;
+    for (let n = Math.min(4, bytes.length - at); n > 0; n--) {
+      try {
+        out += new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(at, at + n));
+        length = n;
+        break;
+      } catch {
+        if (n === 1) out += `\\x${(bytes[at] ?? 0).toString(16).padStart(2, "0")}`;
+      }
+    }
+    at += length;
+  }
+  return out;
 }

@@ -1,6 +1,8 @@
+import { lstatSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { gitListing, type GitBlob } from "./git-listing.js";
+import { ConfigError } from "./errors.js";
+import { escapeInvalid, gitListing, type GitBlob } from "./git-listing.js";
 
 /** Directory names never part of a source tree, whatever git says. */
 export const ALWAYS_EXCLUDED = new Set([".git", ".makes", "node_modules"]);
@@ -20,14 +22,55 @@ function excluded(relPath: string, extra: readonly string[]): boolean {
   return extra.some((prefix) => relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
-async function walk(root: string, rel: string, out: string[]): Promise<void> {
+async function walk(root: string, rel: string, out: string[], unreadable: string[]): Promise<void> {
   const entries = await readdir(join(root, rel), { withFileTypes: true });
+  // A name that is not UTF-8 comes back with U+FFFD in it, and so names no file: read such a directory's
+  // names as bytes to tell those from a real U+FFFD.
+  const invalid = new Set<string>();
+  if (entries.some((e) => e.name.includes("\uFFFD"))) {
+    for (const raw of await readdir(join(root, rel), { encoding: "buffer" })) {
+      if (Buffer.from(raw.toString("utf8"), "utf8").equals(raw)) continue;
+      invalid.add(raw.toString("utf8"));
+      unreadable.push(rel === "" ? escapeInvalid(raw) : `${rel}/${escapeInvalid(raw)}`);
+    }
+  }
   for (const entry of entries) {
     const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-    if (ALWAYS_EXCLUDED.has(entry.name)) continue;
-    if (entry.isDirectory()) await walk(root, child, out);
+    if (ALWAYS_EXCLUDED.has(entry.name) || invalid.has(entry.name)) continue;
+    if (entry.isDirectory()) await walk(root, child, out, unreadable);
     else out.push(child);
   }
+}
+
+/**
+ * Drops the paths under another listed path that is not a directory on disk: git's index can still hold
+ * `dir/file` when `dir` has become a symlink or a file (and `git ls-files -m` stats through the symlink, calling
+ * the file unchanged); reading or copying `dir/file` would then go through `dir`, out of the tree. (A listed `dir`
+ * that is a directory is a deleted file whose name a new directory took: its files stay.)
+ */
+function withoutPathsUnderFiles(root: string, files: readonly string[]): string[] {
+  const listed = new Set(files);
+  const out: string[] = [];
+  let lastDir = "";
+  let lastDirOk = true;
+  for (const file of files) {
+    const slash = file.lastIndexOf("/");
+    const dir = slash < 0 ? "" : file.slice(0, slash);
+    // Sorted: the files of one directory come together, so each directory's ancestors are looked up once.
+    if (dir !== lastDir) {
+      lastDir = dir;
+      lastDirOk = true;
+      for (let end = dir.length; end > 0; end = dir.lastIndexOf("/", end - 1)) {
+        const above = dir.slice(0, end);
+        if (listed.has(above) && lstatSync(join(root, above), { throwIfNoEntry: false })?.isDirectory() !== true) {
+          lastDirOk = false;
+          break;
+        }
+      }
+    }
+    if (lastDirOk) out.push(file);
+  }
+  return out;
 }
 
 /**
@@ -39,6 +82,8 @@ export class SourceListing {
   #all: Promise<string[]> | undefined;
   #files: string[] | undefined;
   #clean: ReadonlyMap<string, GitBlob> = new Map();
+  /** Project-relative paths whose names are not UTF-8 (escaped): refused by a tree that holds one. */
+  #unreadable: readonly string[] = [];
 
   constructor(
     readonly projectDir: string,
@@ -50,16 +95,20 @@ export class SourceListing {
     this.#all ??= (async () => {
       const git = await gitListing(this.projectDir);
       let files: string[] = [];
-      if (git === undefined) await walk(this.projectDir, "", files);
-      else {
+      if (git === undefined) {
+        const unreadable: string[] = [];
+        await walk(this.projectDir, "", files, unreadable);
+        this.#unreadable = unreadable;
+      } else {
         files = git.files;
         this.#clean = git.clean;
+        this.#unreadable = git.unreadable;
       }
       files = files.filter((f) => !excluded(f, this.extraExcluded));
       // git's two lists come sorted (by bytes, which for most paths is this order too): then one pass checks it.
       if (!files.every((f, i) => i === 0 || (files[i - 1] ?? "") <= f)) files.sort();
       // git lists a file once per index entry (a conflict has several) and once more if untracked.
-      this.#files = files.filter((f, i) => i === 0 || f !== files[i - 1]);
+      this.#files = withoutPathsUnderFiles(this.projectDir, files.filter((f, i) => i === 0 || f !== files[i - 1]));
       return this.#files;
     })();
     return this.#all;
@@ -90,6 +139,13 @@ export class SourceListing {
   treeSync(relDir: string): { files: string[]; blobs: (GitBlob | undefined)[] } {
     const all = this.#files;
     if (all === undefined) throw new Error("internal: the source listing was read before it was made");
+    const unreadable = this.#unreadable.find((p) => relDir === "" || p.startsWith(`${relDir}/`));
+    if (unreadable !== undefined) {
+      throw new ConfigError(
+        "bad-argument",
+        `projectPath("/${relDir}"): the name of ${unreadable} is not valid UTF-8, so makes cannot hash it under a name that stays the same; rename it (its bytes that are not UTF-8 are shown as \\xNN)`,
+      );
+    }
     const [from, to] = relDir === "" ? [0, all.length] : range(all, `${relDir}/`);
     const skip = relDir === "" ? 0 : relDir.length + 1;
     const files: string[] = [];

@@ -166,11 +166,18 @@ export class SourceTreeNode extends MakesNode {
     if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
     const root = join(ctx.projectDir, this.relDir);
     await mkdir(ctx.out, { recursive: true });
+    const links = new Set<string>();
     for (const entry of entries) {
+      // Never written through a symlink of the tree (the listing leaves out paths under one): a copy through it
+      // would land outside $out, in the project itself. "wx": nor through one at the path.
+      for (let end = entry.path.lastIndexOf("/"); end > 0; end = entry.path.lastIndexOf("/", end - 1)) {
+        if (links.has(entry.path.slice(0, end))) throw new Error(`internal: ${this.label}: ${entry.path} is under the symlink ${entry.path.slice(0, end)}`);
+      }
       const dest = join(ctx.out, entry.path);
       await mkdir(dirname(dest), { recursive: true });
       if (entry.type === "symlink") {
         await symlink(entry.value, dest);
+        links.add(entry.path);
         continue;
       }
       const hash = createHash("sha256");
@@ -182,7 +189,7 @@ export class SourceTreeNode extends MakesNode {
             done(null, chunk);
           },
         }),
-        createWriteStream(dest, { mode: entry.mode }),
+        createWriteStream(dest, { mode: entry.mode, flags: "wx" }),
       );
       await chmod(dest, entry.mode);
       if (hash.digest("hex") !== entry.value) {
