@@ -56,19 +56,27 @@ const isAttributes = (path: string): boolean => path === ATTRIBUTES || path.ends
  * Whether gitattributes could make git's content comparison convert (text/eol, ident, a filter such as LFS,
  * working-tree-encoding): then a file git calls unchanged may hold other bytes than its blob. Looked for where git
  * looks, with the repository and its top as git itself resolves them (GIT_DIR, a stray `.git` between): its
- * `info/attributes`, `.gitattributes` in the directories from the top down to the project, and inside the project
- * the ones git lists: tracked (even if only in the index) or untracked, ignored or not (see gitListing), and any in
- * the directories of tracked files kept inside ignored directories, which the untracked walk does not enter.
+ * `info/attributes`, `.gitattributes` in the directories from the top down to the project, the ones git lists
+ * (tracked, even if only in the index, or untracked, ignored or not: see gitListing), and any in a directory of
+ * tracked files, which may be inside an ignored directory that the untracked walk does not enter. (One `access`
+ * per such directory costs less than asking git which tracked files are ignored, which matches every path.)
  */
-function attributeSources(projectDir: string, where: GitWhere, listed: readonly string[], trackedIgnored: readonly string[]): boolean {
-  if (existsSync(where.infoAttributes) || listed.some(isAttributes)) return true;
+function attributeSources(projectDir: string, where: GitWhere, tracked: readonly string[], untracked: readonly string[]): boolean {
+  if (existsSync(where.infoAttributes) || tracked.some(isAttributes) || untracked.some(isAttributes)) return true;
   for (let dir = projectDir; dir !== dirname(dir) && `${dir}/`.startsWith(`${where.top}/`); dir = dirname(dir)) {
     if (dir !== projectDir && existsSync(join(dir, ATTRIBUTES))) return true;
     if (dir === where.top) break;
   }
+  let last = "";
   const dirs = new Set<string>();
-  for (const file of trackedIgnored) {
-    for (let end = file.lastIndexOf("/"); end > 0; end = file.lastIndexOf("/", end - 1)) dirs.add(file.slice(0, end));
+  for (const file of tracked) {
+    const slash = file.lastIndexOf("/");
+    if (slash < 0) continue;
+    const dir = file.slice(0, slash);
+    // Index order: a directory's files come together, so most files add nothing.
+    if (dir === last) continue;
+    last = dir;
+    for (let end = dir.length; end > 0 && !dirs.has(dir.slice(0, end)); end = dir.lastIndexOf("/", end - 1)) dirs.add(dir.slice(0, end));
   }
   for (const dir of dirs) if (existsSync(join(projectDir, dir, ATTRIBUTES))) return true;
   return false;
@@ -187,11 +195,10 @@ export async function gitListing(projectDir: string): Promise<GitListing | undef
   const untrackedArgs = ["ls-files", "-z", "--others", "--exclude-standard"];
   // The untracked walk also lists ignored .gitattributes files (-x '!…' outranks every ignore rule), which git
   // applies all the same; only when there is one is the walk repeated without it, for the true listing.
-  const [trackedOut, untrackedOut, whereOut, trackedIgnoredOut] = await Promise.all([
+  const [trackedOut, untrackedOut, whereOut] = await Promise.all([
     git(projectDir, ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"]),
     git(projectDir, [...untrackedArgs, `--exclude=!${ATTRIBUTES}`]),
     git(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
-    git(projectDir, ["ls-files", "-z", "--cached", "--ignored", "--exclude-standard"]),
   ]);
   if (trackedOut === undefined || untrackedOut === undefined) return undefined;
   const tracked = decodeRecords(trackedOut, (record) => record.slice(record.indexOf("\t") + 1));
@@ -199,10 +206,8 @@ export async function gitListing(projectDir: string): Promise<GitListing | undef
   let untracked = decodeRecords(untrackedOut, (record) => record);
   let untrackedFiles = nulSeparated(untracked.text);
   const where = whereOut === undefined ? undefined : parseWhere(projectDir, whereOut.toString("utf8"));
-  const trackedIgnored = trackedIgnoredOut === undefined ? undefined : nulSeparated(trackedIgnoredOut.toString("utf8"));
-  // Without git's word on where the repository is, or on which tracked files are ignored: assume conversion.
-  const converting =
-    where === undefined || trackedIgnored === undefined || attributeSources(projectDir, where, [...listing.files, ...untrackedFiles], trackedIgnored);
+  // Without git's word on where the repository is: assume conversion.
+  const converting = where === undefined || attributeSources(projectDir, where, listing.files, untrackedFiles);
   if (untrackedFiles.some(isAttributes)) {
     const walked = await git(projectDir, untrackedArgs);
     if (walked === undefined) return undefined;
