@@ -3,13 +3,16 @@
 // Baseline, measured in the same run and interleaved save by save on a twin project: what a user does
 // without watch mode — save, then start `makes run` (the same job, the same edit) and wait for its path.
 // Prints median and p90 of both, and their ratio. Goal (issue 4): watch median under 200 ms.
-// Usage: node bench/watch-latency.mjs [saves=20]
+// Usage: node bench/watch-latency.mjs [saves=20] [--git]
+// --git: both projects are git repositories with their files committed (most projects are; the listing then
+// comes from git, see docs/inputs.md).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
-const saves = Number(process.argv[2] ?? 20);
+const inGit = process.argv.includes("--git");
+const saves = Number(process.argv.slice(2).find((a) => a !== "--git") ?? 20);
 const makes = resolve(import.meta.dirname, "..", "packages", "cli", "bin", "makes.js");
 const TIMEOUT_MS = 10_000;
 /** Pause between saves, so each save is its own iteration (well past the 80 ms debounce). */
@@ -29,6 +32,13 @@ function project(name) {
 });
 `,
   );
+  if (inGit) {
+    const git = (...args) => spawnSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@example.com", ...args], { cwd: dir });
+    writeFileSync(join(dir, ".gitignore"), ".makes/\n");
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "bench");
+  }
   return dir;
 }
 

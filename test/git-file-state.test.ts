@@ -263,3 +263,27 @@ test("a file name that is not UTF-8 inside a source tree is a one-line error nam
     assert.match(errors[0] ?? "", /projectPath\("\/pkg"\): the name of pkg\/bad\\xffname\.txt is not valid UTF-8/, `${inGit ? "git" : "walk"}: ${r.stderr}`);
   }
 });
+
+test("a repository whose index is large enough for two git processes lists and vouches the same way", async (t) => {
+  const many: Record<string, string> = {};
+  // ~4,000 entries of ~90 bytes: an index over the 256 KB at which the listing is split.
+  for (let i = 0; i < 4000; i++) many[`filler/d${i % 40}/file-with-a-longer-name-${i}.txt`] = `${i}\n`;
+  const dir = await repo(t, many);
+  const { statSync } = await import("node:fs");
+  assert.ok(statSync(join(dir, ".git", "index")).size > 256 * 1024, "the index is over the split size");
+  const first = await run(dir);
+  assert.deepEqual((await run(dir)).built, [], "cached");
+  await writeFile(join(dir, "pkg", "c.txt"), "charlie\n"); // untracked
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\ncharlie\n");
+  git(dir, "config", "filter.up.clean", "tr a-z A-Z");
+  await writeFile(join(dir, ".gitignore"), ".makes/\n.gitattributes\n");
+  await writeFile(join(dir, "pkg", ".gitattributes"), "*.txt filter=up\n"); // ignored, and still applied by git
+  await writeFile(join(dir, "pkg", "a.txt"), "ALPHA\n");
+  git(dir, "add", "pkg/a.txt");
+  git(dir, "commit", "-qm", "upper");
+  await run(dir);
+  await writeFile(join(dir, "pkg", "a.txt"), "alpha\n");
+  assert.equal(git(dir, "status", "--porcelain", "pkg/a.txt"), "", "git itself calls the file unchanged");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\ncharlie\n");
+  assert.notEqual(first.out, "");
+});

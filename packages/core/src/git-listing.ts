@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -96,18 +96,23 @@ function parseWhere(projectDir: string, output: string): GitWhere | undefined {
 }
 
 /**
- * Parses `git ls-files -z -t -v -s -c -m -d`: `T mode oid stage\tpath` per index entry, where T is H (cached) on
- * the entry's first line, then C (changed) or R (removed) when it differs from the work tree. A lower-case tag
- * is assume-unchanged, S skip-worktree: neither is a comparison git made.
+ * Parses `git ls-files -z -t -v -s -c -m -d [-o]`: `T mode oid stage\tpath` per index entry, where T is H (cached)
+ * on the entry's first line, then C (changed) or R (removed) when it differs from the work tree; `? path` per
+ * untracked file. A lower-case tag is assume-unchanged, S skip-worktree: neither is a comparison git made.
  */
-export function parseLsFiles(output: string): GitListing {
+export function parseLsFiles(output: string): GitListing & { readonly untracked: string[] } {
   const files: string[] = [];
+  const untracked: string[] = [];
   const clean = new Map<string, GitBlob>();
   let at = 0;
   while (at < output.length) {
     const end = output.indexOf("\0", at);
     const record = output.slice(at, end < 0 ? output.length : end);
     at = end < 0 ? output.length : end + 1;
+    if (record.startsWith("? ")) {
+      untracked.push(record.slice(2)); // with --others in the same process
+      continue;
+    }
     const tab = record.indexOf("\t");
     if (tab < 0) continue;
     const path = record.slice(tab + 1);
@@ -126,7 +131,7 @@ export function parseLsFiles(output: string): GitListing {
       clean.set(path, { oid, mode: mode === "100755" ? 0o755 : 0o644 });
     }
   }
-  return { files, clean, unreadable: [] };
+  return { files, clean, unreadable: [], untracked };
 }
 
 /**
@@ -185,26 +190,49 @@ function git(projectDir: string, args: readonly string[]): Promise<Buffer | unde
 }
 
 /**
+ * Past this size of the index (~80 bytes a file: some 3,000 files), the index entries and the walk for untracked
+ * files are asked of two git processes, which run at once; below it one process costs less than starting two.
+ */
+const SPLIT_ABOVE_INDEX_BYTES = 256 * 1024;
+
+/** The size of the index git will read, if it is where a plain work tree keeps it; undefined when unsure. */
+function indexBytes(projectDir: string): number | undefined {
+  if (process.env.GIT_DIR !== undefined || process.env.GIT_INDEX_FILE !== undefined) return undefined;
+  const top = gitTopLevel(projectDir);
+  if (top === undefined) return undefined;
+  try {
+    let gitDir = join(top, ".git");
+    if (!statSync(gitDir).isDirectory()) gitDir = resolve(top, /^gitdir: (.+)$/m.exec(readFileSync(gitDir, "utf8"))?.[1]?.trim() ?? "");
+    return statSync(join(gitDir, "index")).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Asks git for the project's files and which tracked ones are unchanged: git stats them in C and compares
- * content where its racy-clean rule says it must. Two processes, so that the index entries and the walk for
- * untracked files run at once. Undefined outside a work tree or without git: the caller walks the tree instead.
+ * content where its racy-clean rule says it must. Undefined outside a work tree or without git: the caller walks
+ * the tree instead.
  */
 export async function gitListing(projectDir: string): Promise<GitListing | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
   if (gitTopLevel(projectDir) === undefined && process.env.GIT_DIR === undefined) return undefined;
+  const trackedArgs = ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"];
   const untrackedArgs = ["ls-files", "-z", "--others", "--exclude-standard"];
   // The untracked walk also lists ignored .gitattributes files (-x '!…' outranks every ignore rule), which git
   // applies all the same; only when there is one is the walk repeated without it, for the true listing.
+  const showAttributes = `--exclude=!${ATTRIBUTES}`;
+  const split = (indexBytes(projectDir) ?? Infinity) > SPLIT_ABOVE_INDEX_BYTES;
   const [trackedOut, untrackedOut, whereOut] = await Promise.all([
-    git(projectDir, ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"]),
-    git(projectDir, [...untrackedArgs, `--exclude=!${ATTRIBUTES}`]),
+    git(projectDir, split ? trackedArgs : [...trackedArgs, "--others", "--exclude-standard", showAttributes]),
+    split ? git(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),
     git(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
   ]);
   if (trackedOut === undefined || untrackedOut === undefined) return undefined;
-  const tracked = decodeRecords(trackedOut, (record) => record.slice(record.indexOf("\t") + 1));
+  const tracked = decodeRecords(trackedOut, (record) => (record.startsWith("? ") ? record.slice(2) : record.slice(record.indexOf("\t") + 1)));
   const listing = parseLsFiles(tracked.text);
   let untracked = decodeRecords(untrackedOut, (record) => record);
-  let untrackedFiles = nulSeparated(untracked.text);
+  let untrackedFiles = split ? nulSeparated(untracked.text) : listing.untracked;
   const where = whereOut === undefined ? undefined : parseWhere(projectDir, whereOut.toString("utf8"));
   // Without git's word on where the repository is: assume conversion.
   const converting = where === undefined || attributeSources(projectDir, where, listing.files, untrackedFiles);
