@@ -287,3 +287,14 @@ test("a repository whose index is large enough for two git processes lists and v
   assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\ncharlie\n");
   assert.notEqual(first.out, "");
 });
+
+test("a project inside a directory its repository ignores (a home directory in git with * ignored) is walked, not empty", async (t) => {
+  const top = await makeProject(t, { ".gitignore": "*\n!.gitignore\n", "proj/makes.ts": JOB, "proj/pkg/a.txt": "alpha\n", "proj/pkg/b.txt": "bravo\n" });
+  git(top, "init", "-q");
+  git(top, "add", ".gitignore");
+  git(top, "commit", "-qm", "dotfiles");
+  const proj = join(top, "proj");
+  assert.equal(await readFile(join((await run(proj)).out, "all"), "utf8"), "alpha\nbravo\n");
+  await writeFile(join(proj, "pkg", "a.txt"), "ALPHA\n");
+  assert.equal(await readFile(join((await run(proj)).out, "all"), "utf8"), "ALPHA\nbravo\n");
+});

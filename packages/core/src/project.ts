@@ -79,7 +79,7 @@ export class Project {
     const configPath = join(projectDir, basename(found));
     const storeDir = canonicalPath(options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir));
     const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
-    const listing = options.prefetchSources === true ? sourceListingOf(projectDir, storeDir) : undefined;
+    const listing = options.prefetchSources === true ? sourceListingOf(configPath, storeDir) : undefined;
     void listing?.all();
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
@@ -96,7 +96,7 @@ export class Project {
     const jobs = selectJobs(patterns, this.jobs.keys());
     const roots = jobs.map((j) => this.jobs.get(j)).filter((n): n is MakesNode => n !== undefined);
     const graph = BuildGraph.collect(roots, this.labels);
-    const listing = this.#prefetched ?? sourceListingOf(this.projectDir, this.store.root);
+    const listing = this.#prefetched ?? sourceListingOf(this.loaded.configPath, this.store.root);
     this.#prefetched = undefined;
     const statCache = new StatCache(join(this.store.layout.cacheDir, "stat-cache.json"));
     const blobs = new BlobDigests(join(this.store.layout.cacheDir, "blob-digests"));
@@ -164,7 +164,8 @@ export class Project {
 }
 
 /** The project's files, without the store when it is kept inside the project under another name. */
-function sourceListingOf(projectDir: string, storeRoot: string): SourceListing {
+function sourceListingOf(configPath: string, storeRoot: string): SourceListing {
+  const projectDir = dirname(configPath);
   const storeRel = projectRelative(projectDir, storeRoot) ?? "";
-  return new SourceListing(projectDir, storeRel === "" ? [] : [storeRel]);
+  return new SourceListing(projectDir, storeRel === "" ? [] : [storeRel], basename(configPath));
 }

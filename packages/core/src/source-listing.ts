@@ -89,11 +89,18 @@ export class SourceListing {
     readonly projectDir: string,
     /** Project-relative directories to leave out (a store kept inside the project under another name). */
     readonly extraExcluded: readonly string[] = [],
+    /**
+     * makes.ts, relative to the project: when git lists it neither as tracked nor as untracked, the project sits
+     * in a directory its repository ignores (a home directory kept in git with `*` ignored), so git would list no
+     * file of it, and the project is walked as if outside git.
+     */
+    readonly configFile?: string,
   ) {}
 
   all(): Promise<string[]> {
     this.#all ??= (async () => {
-      const git = await gitListing(this.projectDir);
+      let git = await gitListing(this.projectDir);
+      if (git !== undefined && this.configFile !== undefined && !git.files.includes(this.configFile)) git = undefined;
       let files: string[] = [];
       if (git === undefined) {
         const unreadable: string[] = [];
