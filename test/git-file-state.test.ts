@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines } from "./helpers/project.js";
@@ -297,4 +298,21 @@ test("a project inside a directory its repository ignores (a home directory in g
   assert.equal(await readFile(join((await run(proj)).out, "all"), "utf8"), "alpha\nbravo\n");
   await writeFile(join(proj, "pkg", "a.txt"), "ALPHA\n");
   assert.equal(await readFile(join((await run(proj)).out, "all"), "utf8"), "ALPHA\nbravo\n");
+});
+
+test("attributes that change no bytes (binary, diff, linguist, -text) keep the fast path; one that converts turns it off", async (t) => {
+  const dir = await repo(t, { ".gitattributes": "# which files are binary\n*.png binary\n\"a b.md\" linguist-documentation -text diff=markdown\n" });
+  await run(dir);
+  await run(dir);
+  const digests = join(dir, ".makes", "cache", "blob-digests");
+  assert.match(await readFile(digests, "latin1"), /\n[0-9a-f]{40} [0-9a-f]{64}\n/, "blob digests are learned: git's word is taken");
+  await writeFile(join(dir, "pkg", "a.txt"), "ALPHA\n");
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "ALPHA\nbravo\n");
+  // A macro could set text or a filter: counted as converting, like text itself.
+  for (const line of ["[attr]mine text\n", "*.txt text=auto\n", "*.txt eol=lf\n", "*.txt crlf=input\n", "*.txt ident\n", "*.md working-tree-encoding=UTF-16\n"]) {
+    const other = await repo(t, { ".gitattributes": `*.png binary\n${line}` });
+    await run(other);
+    await run(other);
+    assert.equal(existsSync(join(other, ".makes", "cache", "blob-digests")), false, `${line.trim()}: no blob digest is learned`);
+  }
 });
