@@ -316,3 +316,54 @@ test("attributes that change no bytes (binary, diff, linguist, -text) keep the f
     assert.equal(existsSync(join(other, ".makes", "cache", "blob-digests")), false, `${line.trim()}: no blob digest is learned`);
   }
 });
+
+test("GIT_WORK_TREE naming another work tree: the project is walked, not read through that tree's index", async (t) => {
+  const other = await repo(t, { "pkg/a.txt": "other\n", "pkg/b.txt": "other\n" });
+  const dir = await repo(t, { "pkg/a.txt": "other\n", "pkg/b.txt": "other\n" });
+  await run(dir); // learns the blob of "other\n"
+  await writeFile(join(dir, "pkg", "a.txt"), "mine!\n");
+  git(dir, "commit", "-qam", "mine");
+  const env = { GIT_DIR: join(other, ".git"), GIT_WORK_TREE: other };
+  assert.equal(await readFile(join((await run(dir, env)).out, "all"), "utf8"), "mine!\nother\n");
+});
+
+test("a non-UTF-8 name that is only in the index (deleted from disk) does not fail the run", async (t) => {
+  const dir = await repo(t);
+  const bad = Buffer.concat([Buffer.from(`${dir}/pkg/bad`), Buffer.from([0xff]), Buffer.from(".txt")]);
+  const { writeFileSync, rmSync } = await import("node:fs");
+  writeFileSync(bad, "5\n");
+  git(dir, "add", ".");
+  git(dir, "commit", "-qm", "bad name");
+  rmSync(bad);
+  assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\n");
+});
+
+test("projectPath through a symlinked parent directory is refused, naming the symlink, as a symlinked root is", async (t) => {
+  for (const inGit of [true, false]) {
+    const files = { "makes.ts": JOB.replace('projectPath("/pkg")', 'projectPath("/a/pkg")'), ".gitignore": ".makes/\n", "elsewhere/pkg/f.txt": "foxtrot\n" };
+    const dir = await makeProject(t, files);
+    await symlink("elsewhere", join(dir, "a"));
+    if (inGit) {
+      git(dir, "init", "-q");
+      git(dir, "add", ".");
+      git(dir, "commit", "-qm", "init");
+    }
+    const r = await runMakes(dir, ["run", "/pkg"]);
+    assert.equal(r.code, 2, shown(r));
+    assert.match(r.stderr, /^makes: error: projectPath\("\/a\/pkg"\): \S+\/a, on the way to \S+\/a\/pkg, is a symlink \(to "elsewhere"\), not a directory; source trees are not followed through symlinks: name the real directory instead: projectPath\("\/elsewhere\/pkg"\)$/m, `${inGit ? "git" : "walk"}: ${r.stderr}`);
+  }
+});
+
+test("a cache that cannot be replaced leaves no temporary copy behind", async (t) => {
+  const dir = await repo(t);
+  await run(dir);
+  const cacheDir = join(dir, ".makes", "cache");
+  for (const name of ["blob-digests", "at-home.json", "stat-cache.json"]) {
+    await rm(join(cacheDir, name), { force: true });
+    await mkdir(join(cacheDir, name, "in-the-way"), { recursive: true });
+  }
+  await writeFile(join(dir, "pkg", "c.txt"), "charlie\n"); // something to learn, so that every cache is saved
+  await run(dir);
+  const { readdirSync } = await import("node:fs");
+  assert.deepEqual(readdirSync(cacheDir).filter((f) => f.endsWith(".tmp")), []);
+});

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
 const FORMAT = 1;
@@ -61,7 +61,12 @@ export class AtHomeCache {
       writeFileSync(tmp, JSON.stringify({ format: FORMAT, root: this.root, hashes: [...hashes] }));
       renameSync(tmp, this.file);
     } catch {
-      // An optimisation: failing to save it (full disk, read-only store) must not fail the run.
+      // An optimisation: failing to save it (full disk, read-only store) must not fail the run, nor leave its copy.
+      try {
+        rmSync(tmp, { force: true });
+      } catch {
+        // nothing more to do
+      }
     }
   }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /** `makes blob digests 1 <sha256 of the lines>\n`: a damaged file is refused whole, never read as a wrong digest. */
@@ -72,7 +72,8 @@ export class BlobDigests {
       await writeFile(tmp, `makes blob digests 1 ${createHash("sha256").update(body, "latin1").digest("hex")}\n${body}`, "latin1");
       await rename(tmp, this.file);
     } catch {
-      // An optimisation: failing to save it (full disk) must not fail the run.
+      // An optimisation: failing to save it (full disk) must not fail the run, nor leave its copy.
+      await rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { ConfigError } from "./errors.js";
 import { encodeJob } from "./store-layout.js";
 import { withoutProcessExit } from "./without-process-exit.js";
-import { configThrew, type LoadedConfig } from "./load-config.js";
+import { configThrew, missingPackage, type LoadedConfig } from "./load-config.js";
 import { isMakesNode, type MakesNode } from "./makes-node.js";
 
 /**
@@ -37,7 +37,7 @@ async function evaluate(exported: unknown, args: object, loaded: LoadedConfig, w
   try {
     return await withoutProcessExit(async () => (exported as (a: object) => unknown)(args));
   } catch (err) {
-    throw configThrew(err, loaded.configPath, `while evaluating ${where}`, loaded.files);
+    throw missingPackage(err, loaded.configPath, loaded.files) ?? configThrew(err, loaded.configPath, `while evaluating ${where}`, loaded.files);
   }
 }
 

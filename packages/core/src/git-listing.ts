@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, lstatSync, openSync, readFileSync, readSync, realpathSync, statSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 
@@ -267,18 +267,21 @@ export async function gitListing(projectDir: string): Promise<GitListing | undef
     split ? git(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),
     git(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
   ]);
-  if (trackedOut === undefined || untrackedOut === undefined) return undefined;
-  const tracked = decodeRecords(trackedOut, (record) => (record.startsWith("? ") ? record.slice(2) : record.slice(record.indexOf("\t") + 1)));
+  if (trackedOut === undefined || untrackedOut === undefined || whereOut === undefined) return undefined;
+  const where = parseWhere(projectDir, whereOut.toString("utf8"));
+  // git lists paths relative to the project only when the project is inside the work tree git uses: with
+  // GIT_WORK_TREE naming another, they are that tree's, and its blobs say nothing about the project's files.
+  if (where === undefined || !inside(projectDir, where.top)) return undefined;
+  const exists = (path: Buffer): boolean => lstatSync(Buffer.concat([Buffer.from(`${projectDir}/`), path]), { throwIfNoEntry: false }) !== undefined;
+  const tracked = decodeRecords(trackedOut, (record) => record.subarray(record[0] === 0x3f /* ? */ ? 2 : record.indexOf(0x09 /* tab */) + 1), exists);
   const listing = parseLsFiles(tracked.text);
-  let untracked = decodeRecords(untrackedOut, (record) => record);
+  let untracked = decodeRecords(untrackedOut, (record) => record, exists);
   let untrackedFiles = split ? nulSeparated(untracked.text) : listing.untracked;
-  const where = whereOut === undefined ? undefined : parseWhere(projectDir, whereOut.toString("utf8"));
-  // Without git's word on where the repository is: assume conversion.
-  const converting = where === undefined || attributeSources(projectDir, where, listing.files, untrackedFiles);
+  const converting = attributeSources(projectDir, where, listing.files, untrackedFiles);
   if (untrackedFiles.some(isAttributes)) {
     const walked = await git(projectDir, untrackedArgs);
     if (walked === undefined) return undefined;
-    untracked = decodeRecords(walked, (record) => record);
+    untracked = decodeRecords(walked, (record) => record, exists);
     untrackedFiles = nulSeparated(untracked.text);
   }
   return {
@@ -296,27 +299,40 @@ function nulSeparated(text: string): string[] {
 
 /**
  * git's NUL-separated records as text, without those whose path is not valid UTF-8: such a name has no JS string
- * that names the same file, so it is left out of the text and returned, escaped (`\xff`), in `invalid`.
+ * that names the same file, so it is left out of the text and, if it exists on disk (the index can hold a deleted
+ * one), returned escaped (`\xff`) in `invalid`.
  */
-function decodeRecords(output: Buffer, pathOf: (record: string) => string): { text: string; invalid: string[] } {
+function decodeRecords(output: Buffer, pathOf: (record: Buffer) => Buffer, exists: (path: Buffer) => boolean): { text: string; invalid: string[] } {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   try {
-    return { text: new TextDecoder("utf-8", { fatal: true }).decode(output), invalid: [] };
+    return { text: decoder.decode(output), invalid: [] };
   } catch {
     const kept: string[] = [];
-    const invalid: string[] = [];
+    const invalid = new Set<string>();
     let at = 0;
     while (at < output.length) {
       const end = output.indexOf(0, at);
       const record = output.subarray(at, end < 0 ? output.length : end);
       at = end < 0 ? output.length : end + 1;
       try {
-        kept.push(`${new TextDecoder("utf-8", { fatal: true }).decode(record)}\0`);
+        kept.push(`${decoder.decode(record)}\0`);
       } catch {
-        invalid.push(pathOf(escapeInvalid(record)));
+        const path = pathOf(record);
+        if (exists(path)) invalid.add(escapeInvalid(path));
       }
     }
-    return { text: kept.join(""), invalid };
+    return { text: kept.join(""), invalid: [...invalid] };
   }
+}
+
+function inside(dir: string, top: string): boolean {
+  let real = top;
+  try {
+    real = realpathSync(top);
+  } catch {
+    // as git printed it
+  }
+  return dir === real || dir.startsWith(`${real}/`) || dir === top || dir.startsWith(`${top}/`);
 }
 
 /** A name with its bytes that are not UTF-8 written as `\xNN`, for messages. */

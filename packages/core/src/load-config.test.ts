@@ -137,6 +137,13 @@ export default () => ({ jobs: {} });
   });
   const err = await configError(loadConfig(join(missing, "makes.ts")));
   assert.match(err.message, /makes\.ts:2:21: "@scope\/left-pad-not-installed\/sub" is required but not installed; run `npm install @scope\/left-pad-not-installed`/);
+  // An installed package without the file named: installing it again would not help.
+  const noFile = await project(t, {
+    "makes.ts": `const x = require("present-pkg/nothing-here");\nexport default () => ({ jobs: {} });\n`,
+    "node_modules/present-pkg/package.json": `{ "name": "present-pkg", "version": "1.0.0" }\n`,
+  });
+  const noFileErr = await configError(loadConfig(join(noFile, "makes.ts")));
+  assert.match(noFileErr.message, /makes\.ts:1:19: "present-pkg\/nothing-here" is required, but present-pkg has no such module; fix the path$/);
 });
 
 test("a syntax error is a ConfigError with file:line:col and the offending line", async (t) => {

@@ -156,14 +156,15 @@ export function configThrew(err: unknown, configPath: string, when: string, file
     return new ConfigError(err.reason, `${where}: ${err.message}`, { detail: err.detail ?? detail, cause: err });
   }
   where ??= relative(process.cwd(), configPath) || configPath;
-  return new ConfigError("config-throws", `${where}: makes.ts threw ${when}: ${message}`, { detail, cause: err });
+  // One line: Node appends a "Require stack:" list to a failed require's message.
+  return new ConfigError("config-throws", `${where}: makes.ts threw ${when}: ${message.split("\n")[0] ?? ""}`, { detail, cause: err });
 }
 
 /**
  * A package that makes.ts (or a file it imports) imports but that is not installed: Node names the bundle
  * that imported it, which the user never wrote, so the error points at the import in their own file instead.
  */
-function missingPackage(err: unknown, configPath: string, files: readonly string[]): ConfigError | undefined {
+export function missingPackage(err: unknown, configPath: string, files: readonly string[]): ConfigError | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   const message = (err as Error | undefined)?.message ?? "";
   // `import` fails with ERR_MODULE_NOT_FOUND; `require` (through the bundle's createRequire) with MODULE_NOT_FOUND.
@@ -171,6 +172,9 @@ function missingPackage(err: unknown, configPath: string, files: readonly string
     code === "ERR_MODULE_NOT_FOUND" ? /Cannot find package '([^']+)'/.exec(message)?.[1] : code === "MODULE_NOT_FOUND" ? /Cannot find module '([^'./][^']*)'/.exec(message)?.[1] : undefined;
   if (name === undefined) return undefined;
   const how = code === "MODULE_NOT_FOUND" ? "required" : "imported";
+  const pkg = packageOf(name);
+  // A package that is there with a file that is not: installing it again would not help.
+  const problem = name !== pkg && installed(pkg, dirname(configPath)) ? `is ${how}, but ${pkg} has no such module; fix the path` : `is ${how} but not installed; run \`npm install ${pkg}\` in ${dirname(configPath)} (or fix the ${how === "required" ? "require" : "import"})`;
   const spec = new RegExp(`(["'\`])${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(\\1|/)`);
   for (const file of files) {
     const lines = readFileSync(file, "utf8").split("\n");
@@ -178,13 +182,18 @@ function missingPackage(err: unknown, configPath: string, files: readonly string
     const line = lines[index];
     if (line === undefined) continue;
     const col = line.search(spec) + 1;
-    return new ConfigError(
-      "config-throws",
-      `${relative(process.cwd(), file) || file}:${index + 1}:${col}: ${JSON.stringify(name)} is ${how} but not installed; run \`npm install ${packageOf(name)}\` in ${dirname(configPath)} (or fix the ${how === "required" ? "require" : "import"})`,
-      { detail: `  ${index + 1} | ${line}`, cause: err },
-    );
+    return new ConfigError("config-throws", `${relative(process.cwd(), file) || file}:${index + 1}:${col}: ${JSON.stringify(name)} ${problem}`, { detail: `  ${index + 1} | ${line}`, cause: err });
   }
-  return undefined;
+  // Named by a computed string: no line to point at.
+  return new ConfigError("config-throws", `${relative(process.cwd(), configPath) || configPath}: ${JSON.stringify(name)} ${problem}`, { cause: err });
+}
+
+/** Whether `node_modules/<pkg>` is in `dir` or a directory above it (where Node would look). */
+function installed(pkg: string, dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    if (existsSync(join(current, "node_modules", pkg))) return true;
+    if (dirname(current) === current) return false;
+  }
 }
 
 /** The package a module specifier names: `lodash/fp` → `lodash`, `@scope/pkg/x` → `@scope/pkg`. */

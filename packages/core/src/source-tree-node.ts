@@ -27,19 +27,31 @@ interface SourceEntry {
  * itself), and could point outside the project. The message names the directory it points to.
  */
 function checkSourceRoot(projectDir: string, relDir: string, root: string): void {
+  if (relDir === "") return; // the project's own directory
   const where = `projectPath("/${relDir}")`;
+  // The first symlink on the way, the root itself included: a linked parent is as much a way out of the tree.
+  let link: string | undefined;
   let st;
-  try {
-    st = lstatSync(root, { throwIfNoEntry: false });
-  } catch {
-    st = null; // ENOTDIR (a file on the way), EACCES: not a directory makes can read
+  const parts = relDir.split("/");
+  for (let n = 1; n <= parts.length; n++) {
+    const path = join(projectDir, ...parts.slice(0, n));
+    try {
+      st = lstatSync(path, { throwIfNoEntry: false });
+    } catch {
+      st = null; // ENOTDIR (a file on the way), EACCES: not a directory makes can read
+    }
+    if (st?.isSymbolicLink() === true) {
+      link = path;
+      break;
+    }
+    if (st?.isDirectory() !== true) break;
   }
-  if (st?.isDirectory() === true) return;
-  if (st?.isSymbolicLink() === true) {
+  if (link === undefined && st?.isDirectory() === true) return;
+  if (link !== undefined) {
     let target = "";
     let real: string | undefined;
     try {
-      target = readlinkSync(root);
+      target = readlinkSync(link);
       real = realpathSync(root);
     } catch {
       // a dangling link: its target is still worth showing
@@ -49,7 +61,8 @@ function checkSourceRoot(projectDir: string, relDir: string, root: string): void
       inside !== undefined && inside !== ".." && !inside.startsWith(`..${sep}`) && lstatSync(real as string).isDirectory()
         ? `name the real directory instead: projectPath(${JSON.stringify(`/${inside.split(sep).join("/")}`)})`
         : "name a real directory of the project instead";
-    throw new ConfigError("bad-argument", `${where}: ${root} is a symlink (to ${JSON.stringify(target)}), not a directory; source trees are not followed through symlinks: ${fix}`);
+    const what = link === root ? `${root} is a symlink` : `${link}, on the way to ${root}, is a symlink`;
+    throw new ConfigError("bad-argument", `${where}: ${what} (to ${JSON.stringify(target)}), not a directory; source trees are not followed through symlinks: ${fix}`);
   }
   const what = st === undefined ? "does not exist" : "is not a directory";
   throw new ConfigError("bad-argument", `${where}: ${root} ${what}; a source tree is a directory of the project: create it or fix the path`);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, type Stats } from "node:fs";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
@@ -78,7 +78,8 @@ export class StatCache {
       await writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.#entries) }));
       await rename(tmp, this.file);
     } catch {
-      // The cache is an optimisation: failing to save it (full disk) must not fail the run.
+      // The cache is an optimisation: failing to save it (full disk) must not fail the run, nor leave its copy.
+      await rm(tmp, { force: true }).catch(() => undefined);
     }
   }
 }
