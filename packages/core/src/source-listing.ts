@@ -2,7 +2,8 @@ import { lstatSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { ConfigError } from "./errors.js";
-import { escapeInvalid, gitListing, type GitBlob } from "./git-listing.js";
+import { gitListing, type GitBlob } from "./git-listing.js";
+import { escapeInvalid } from "./git-records.js";
 
 /** Directory names never part of a source tree, whatever git says. */
 export const ALWAYS_EXCLUDED = new Set([".git", ".makes", "node_modules"]);
