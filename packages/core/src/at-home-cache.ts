@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { readFileSync } from "node:fs";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 const FORMAT = 1;
 /** Past this many hashes, a save keeps only those confirmed by this run (the others' paths may be long gone). */
@@ -51,22 +51,11 @@ export class AtHomeCache {
   }
 
   /** Written whole and renamed into place: concurrent runs each leave a complete file (the last one wins). */
-  save(): void {
+  async save(): Promise<void> {
     if (!this.#dirty || this.#hashes === undefined) return;
     this.#dirty = false;
     const hashes = this.#hashes.size > PRUNE_ABOVE ? this.#confirmed : this.#hashes;
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, root: this.root, hashes: [...hashes] }));
-      renameSync(tmp, this.file);
-    } catch {
-      // An optimisation: failing to save it (full disk, read-only store) must not fail the run, nor leave its copy.
-      try {
-        rmSync(tmp, { force: true });
-      } catch {
-        // nothing more to do
-      }
-    }
+    // An optimisation: failing to save it (full disk, read-only store) must not fail the run.
+    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, root: this.root, hashes: [...hashes] })).catch(() => undefined);
   }
 }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 /** `makes blob digests 1 <sha256 of the lines>\n`: a damaged file is refused whole, never read as a wrong digest. */
 const HEADER = /^makes blob digests 1 ([0-9a-f]{64})\n/;
@@ -66,14 +66,7 @@ export class BlobDigests {
     const used = this.#used;
     const keep = used !== undefined && this.#digests.size > PRUNE_ABOVE ? [...used] : [...this.#digests.keys()];
     const body = keep.map((blob) => `${blob} ${this.#digests.get(blob) ?? ""}\n`).filter((line) => line.length === LINE).join("");
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.file), { recursive: true });
-      await writeFile(tmp, `makes blob digests 1 ${createHash("sha256").update(body, "latin1").digest("hex")}\n${body}`, "latin1");
-      await rename(tmp, this.file);
-    } catch {
-      // An optimisation: failing to save it (full disk) must not fail the run, nor leave its copy.
-      await rm(tmp, { force: true }).catch(() => undefined);
-    }
+    // An optimisation: failing to save it (full disk) must not fail the run. The text is ASCII, so UTF-8 is latin1.
+    await writeFileAtomic(this.file, `makes blob digests 1 ${createHash("sha256").update(body, "latin1").digest("hex")}\n${body}`).catch(() => undefined);
   }
 }

@@ -6,7 +6,7 @@ import { Encoded, nodeHashOf, type Canonical } from "./canonical-hash.js";
 import type { HashedNode } from "./hash-graph.js";
 import type { MakesNode } from "./makes-node.js";
 import type { Store } from "./store.js";
-import { writeFileAtomic } from "./store.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 import { NeedleSearch } from "./needle-search.js";
 import { treeDigest } from "./tree-digest.js";
 

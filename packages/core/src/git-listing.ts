@@ -83,11 +83,9 @@ function parseLsFiles(output: string): GitListing & { readonly untracked: string
  */
 const SPLIT_ABOVE_INDEX_BYTES = 256 * 1024;
 
-/** The size of the index git will read, if it is where a plain work tree keeps it; undefined when unsure. */
-function indexBytes(projectDir: string): number | undefined {
-  if (process.env.GIT_DIR !== undefined || process.env.GIT_INDEX_FILE !== undefined) return undefined;
-  const top = gitTopLevel(projectDir);
-  if (top === undefined) return undefined;
+/** The size of the index git will read, if it is where the work tree at `top` keeps it; undefined when unsure. */
+function indexBytes(top: string | undefined): number | undefined {
+  if (top === undefined || process.env.GIT_DIR !== undefined || process.env.GIT_INDEX_FILE !== undefined) return undefined;
   try {
     let gitDir = join(top, ".git");
     if (!statSync(gitDir).isDirectory()) gitDir = resolve(top, /^gitdir: (.+)$/m.exec(readFileSync(gitDir, "utf8"))?.[1]?.trim() ?? "");
@@ -104,13 +102,14 @@ function indexBytes(projectDir: string): number | undefined {
  */
 export async function gitListing(projectDir: string): Promise<GitListing | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
-  if (gitTopLevel(projectDir) === undefined && process.env.GIT_DIR === undefined) return undefined;
+  const top = gitTopLevel(projectDir);
+  if (top === undefined && process.env.GIT_DIR === undefined) return undefined;
   const trackedArgs = ["ls-files", "-z", "-t", "-v", "-s", "--cached", "--modified", "--deleted"];
   const untrackedArgs = ["ls-files", "-z", "--others", "--exclude-standard"];
   // The untracked walk also lists ignored .gitattributes files (-x '!…' outranks every ignore rule), which git
   // applies all the same; only when there is one is the walk repeated without it, for the true listing.
   const showAttributes = `--exclude=!${ATTRIBUTES}`;
-  const split = (indexBytes(projectDir) ?? Infinity) > SPLIT_ABOVE_INDEX_BYTES;
+  const split = (indexBytes(top) ?? Infinity) > SPLIT_ABOVE_INDEX_BYTES;
   const [trackedOut, untrackedOut, whereOut] = await Promise.all([
     runGit(projectDir, split ? trackedArgs : [...trackedArgs, "--others", "--exclude-standard", showAttributes]),
     split ? runGit(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),

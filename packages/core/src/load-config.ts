@@ -6,7 +6,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
 import { withoutProcessExit } from "./without-process-exit.js";
 import { ConfigError } from "./errors.js";
-import { writeFileAtomic } from "./store.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 export interface LoadedConfig {
   readonly configPath: string;

@@ -152,7 +152,7 @@ export class Project {
       else if (r.status === "failed") failed++;
       else skipped++;
     }
-    this.store.saveCaches();
+    await this.store.saveCaches();
     options.emit({ type: "run-finished", built, cached, failed, skipped, durationMs: Date.now() - started });
     return { plan, results, outputs, failed: failed > 0 || (skipped > 0 && !options.dryRun) };
   }

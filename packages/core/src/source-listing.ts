@@ -127,17 +127,7 @@ export class SourceListing {
     return this.#clean.get(path);
   }
 
-  /** Files under `relDir` ("" for the whole project), relative to `relDir`. */
-  async under(relDir: string): Promise<string[]> {
-    const files = await this.all();
-    if (relDir === "") return files;
-    const [from, to] = range(files, `${relDir}/`);
-    const out: string[] = [];
-    for (let i = from; i < to; i++) out.push((files[i] ?? "").slice(relDir.length + 1));
-    return out;
-  }
-
-  /** Like under, with what git vouches for (see clean) beside each file. */
+  /** The files under `relDir` ("" for the whole project), relative to it, with what git vouches for (see clean) beside each. */
   async tree(relDir: string): Promise<{ files: string[]; blobs: (GitBlob | undefined)[] }> {
     await this.all();
     return this.treeSync(relDir);

@@ -30,7 +30,7 @@ function context(dir: string, digest: (abs: string, st: Stats) => Promise<string
     hashOf: () => "",
     resolveForHash: (text) => text,
     fileDigest: digest,
-    listSourceFiles: async (rel) => (await listing.under(rel)).map((path) => ({ path })),
+    listSourceFiles: async (rel) => (await listing.tree(rel)).files.map((path) => ({ path })),
     listSourceFilesSync: () => undefined,
   } as FingerprintContext;
 }

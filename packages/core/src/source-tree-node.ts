@@ -8,7 +8,7 @@ import { BuildError, ConfigError } from "./errors.js";
 import { MakesNode, type Fingerprint } from "./makes-node.js";
 import { fingerprintOf } from "./fingerprint-of.js";
 import { Encoded } from "./canonical-hash.js";
-import type { FingerprintContext } from "./fingerprint-context.js";
+import type { FingerprintContext, ListedFile } from "./fingerprint-context.js";
 import type { BuildContext } from "./build-context.js";
 
 /** One file of a source tree as hashed: modes are normalised the way git records them. */
@@ -19,6 +19,11 @@ interface SourceEntry {
   readonly mode: number;
   /** sha256 of the content, or the symlink target. */
   readonly value: string;
+}
+
+/** The entry of a file whose mode and digest came with the listing (git vouches for it), else undefined. */
+function knownEntry(file: ListedFile): SourceEntry | undefined {
+  return file.digest === undefined || file.mode === undefined ? undefined : { path: file.path, type: "file", mode: file.mode, value: file.digest };
 }
 
 /**
@@ -119,8 +124,9 @@ export class SourceTreeNode extends MakesNode {
     if (files === undefined || files.length === 0) return undefined;
     const entries: SourceEntry[] = [];
     for (const file of files) {
-      if (file.digest === undefined || file.mode === undefined) return undefined;
-      entries.push({ path: file.path, type: "file", mode: file.mode, value: file.digest });
+      const entry = knownEntry(file);
+      if (entry === undefined) return undefined;
+      entries.push(entry);
     }
     return this.#fingerprintOf(entries);
   }
@@ -133,8 +139,8 @@ export class SourceTreeNode extends MakesNode {
     const entries: (SourceEntry | undefined)[] = new Array(files.length);
     const unknown: number[] = [];
     files.forEach((file, index) => {
-      if (file.digest === undefined || file.mode === undefined) unknown.push(index);
-      else entries[index] = { path: file.path, type: "file", mode: file.mode, value: file.digest };
+      entries[index] = knownEntry(file);
+      if (entries[index] === undefined) unknown.push(index);
     });
     await Promise.all(
       unknown.map(async (index) => {

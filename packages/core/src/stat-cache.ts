@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, type Stats } from "node:fs";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
 /**
  * File digests keyed by stat data, so an unchanged tree is hashed without reading its files.
@@ -36,9 +36,7 @@ export class StatCache {
     this.#loading ??= (async () => {
       try {
         const parsed = JSON.parse(await readFile(this.file, "utf8")) as { format?: number; entries?: Record<string, Entry> };
-        if (parsed.format === FORMAT && parsed.entries !== undefined) {
-          for (const [path, entry] of Object.entries(parsed.entries)) if (!this.#entries.has(path)) this.#entries.set(path, entry);
-        }
+        if (parsed.format === FORMAT && parsed.entries !== undefined) this.#entries = new Map(Object.entries(parsed.entries));
       } catch {
         // A missing or unreadable cache only costs a re-hash.
       }
@@ -72,15 +70,8 @@ export class StatCache {
   async save(): Promise<void> {
     if (!this.#dirty) return;
     this.#dirty = false;
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.file), { recursive: true });
-      await writeFile(tmp, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.#entries) }));
-      await rename(tmp, this.file);
-    } catch {
-      // The cache is an optimisation: failing to save it (full disk) must not fail the run, nor leave its copy.
-      await rm(tmp, { force: true }).catch(() => undefined);
-    }
+    // The cache is an optimisation: failing to save it (full disk) must not fail the run.
+    await writeFileAtomic(this.file, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(this.#entries) })).catch(() => undefined);
   }
 }
 

@@ -1,26 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { access, mkdir, readFile, readdir, readlink, rename, rm, symlink, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { access, mkdir, readFile, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { decodeJob, NAMESPACE_OWNER, StoreLayout } from "./store-layout.js";
 import type { JobRecord, StoreMeta } from "./store-meta.js";
 import { acquireLock } from "./store-lock.js";
 import { storeErrorFrom } from "./errors.js";
 import { processAlive } from "./process-alive.js";
 import { AtHomeCache } from "./at-home-cache.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
 
-/** Writes a file atomically: a reader sees the old content or the new, never a part. */
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => undefined);
-    throw storeErrorFrom(err, `writing ${path}`);
-  }
-}
+export { writeFileAtomic };
 
 /** The content-addressed store: outputs, their metadata, logs, locks and out-links. */
 export class Store {
@@ -119,8 +109,8 @@ export class Store {
   }
 
   /** Saves what this run learned of the store (AtHomeCache); called when a run ends. */
-  saveCaches(): void {
-    this.#atHome.save();
+  saveCaches(): Promise<void> {
+    return this.#atHome.save();
   }
 
   /**
