@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { BuildError, StoreError, type BuildContext } from "@makes/core";
+import { BuildError, StoreError, type BuildContext, makeDirs } from "@makes/core";
 import { envStringBytes, MAX_ARG_STRLEN } from "./env-size.js";
 import { envField } from "./node-values.js";
 import { shellQuote } from "./shell-quote.js";
@@ -28,8 +28,8 @@ export const BASH_PRELUDE = "set -o errexit -o nounset -o pipefail\numask 022\n"
 export async function runBash(ctx: BuildContext, script: string, env: Record<string, string>, pathDirs: readonly string[]): Promise<void> {
   const workDir = join(ctx.tmpDir, "build");
   const tmp = join(ctx.tmpDir, "tmp");
-  await mkdir(workDir, { recursive: true });
-  await mkdir(tmp, { recursive: true });
+  await makeDirs(workDir);
+  await makeDirs(tmp);
   const scriptFile = join(ctx.tmpDir, "builder.sh");
   await writeFile(scriptFile, script, { mode: 0o400 });
   const fullEnv: Record<string, string> = {

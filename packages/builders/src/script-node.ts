@@ -1,6 +1,6 @@
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext, type RunAction } from "@makes/core";
+import { MakesNode, type BuildContext, type Fingerprint, type FingerprintContext, type RunAction, makeDirs } from "@makes/core";
 import { envField, envText, refsOf, textForWhy, type EnvValue } from "./node-values.js";
 import { BASH_PRELUDE } from "./run-bash.js";
 import { shellQuote } from "./shell-quote.js";
@@ -49,7 +49,7 @@ export class ScriptNode extends MakesNode {
     for (const [k, v] of Object.entries(this.envTexts())) lines.push(`export ${k}=${shellQuote(ctx.resolvePaths(v))}`);
     lines.push(ctx.resolvePaths(this.spec.entrypoint), "");
     const bin = join(ctx.out, "bin");
-    await mkdir(bin, { recursive: true });
+    await makeDirs(bin);
     const file = join(bin, this.name);
     await writeFile(file, lines.join("\n"));
     await chmod(file, 0o755);

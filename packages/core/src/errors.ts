@@ -94,7 +94,8 @@ export class StoreError extends MakesError {
 
 /**
  * Node's recursive mkdir reports a directory it could not create on a read-only file system (or in a
- * directory it may not write) as ENOENT; the nearest existing ancestor tells the real reason.
+ * directory it may not write) as ENOENT; the nearest existing ancestor tells the real reason. makes's own
+ * directories are made with makeDirs, which reports the real error; this covers a recursive mkdir elsewhere.
  */
 function mkdirCause(err: NodeJS.ErrnoException): unknown {
   if (err.code !== "ENOENT" || err.syscall !== "mkdir" || err.path === undefined) return err;

@@ -39,3 +39,4 @@ export { verifyStore, repairStore } from "./verify-store.js";
 export { refuseWhileBuilding } from "./refuse-while-building.js";
 export type { VerifyProblem } from "./verify-store.js";
 export { processAlive } from "./process-alive.js";
+export { makeDirs } from "./make-dirs.js";

@@ -1,12 +1,13 @@
 import { createHash, randomBytes } from "node:crypto";
 import { constants, existsSync, readFileSync } from "node:fs";
-import { access, mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
+import { access, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, extname, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Message, Plugin } from "esbuild";
 import { withoutProcessExit } from "./without-process-exit.js";
 import { ConfigError } from "./errors.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
+import { makeDirs } from "./make-dirs.js";
 
 export interface LoadedConfig {
   readonly configPath: string;
@@ -213,7 +214,7 @@ export async function loadConfig(configPath: string, options: { cacheDir?: strin
   let dir = bundleDir(projectDir, options.cacheDir);
   // A cache directory that cannot be made or written (a store path that is a file, a read-only store or
   // node_modules) only costs the cache: the bundle then goes beside makes.ts, and the store's own error comes later.
-  if (dir !== projectDir && !(await mkdir(dir, { recursive: true }).then(() => access(dir, constants.W_OK)).then(() => true, () => false))) dir = projectDir;
+  if (dir !== projectDir && !(await makeDirs(dir).then(() => access(dir, constants.W_OK)).then(() => true, () => false))) dir = projectDir;
   const cacheable = dir !== projectDir;
   // One cache per config file: projects that share a node_modules (a monorepo), or --config, must not
   // load each other's bundle.

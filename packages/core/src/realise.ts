@@ -13,6 +13,7 @@ import { replaceTokens } from "./node-refs.js";
 import type { Store } from "./store.js";
 import type { StoreMeta } from "./store-meta.js";
 import { treeDigest } from "./tree-digest.js";
+import { makeDirs } from "./make-dirs.js";
 
 export type NodeStatus = "built" | "cached" | "failed" | "skipped" | "would-build";
 
@@ -125,7 +126,7 @@ export async function realise(
       emit({ type: "node-started", node: info });
       const tmpDir = join(tmp, "tmp");
       await mkdir(tmpDir);
-      await mkdir(store.layout.logsDir, { recursive: true });
+      await makeDirs(store.layout.logsDir);
       const logPath = store.layout.logPath(info.hash);
       const logStream = createWriteStream(logPath);
       // A log that cannot be written (a full disk) fails the build; unhandled, the stream's error

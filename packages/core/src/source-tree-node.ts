@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream, lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { chmod, mkdir, readlink, symlink } from "node:fs/promises";
+import { chmod, readlink, symlink } from "node:fs/promises";
 import { dirname, join, relative, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
@@ -10,6 +10,7 @@ import { fingerprintOf } from "./fingerprint-of.js";
 import { Encoded } from "./canonical-hash.js";
 import type { FingerprintContext, ListedFile } from "./fingerprint-context.js";
 import type { BuildContext } from "./build-context.js";
+import { makeDirs } from "./make-dirs.js";
 
 /** One file of a source tree as hashed: modes are normalised the way git records them. */
 interface SourceEntry {
@@ -184,7 +185,7 @@ export class SourceTreeNode extends MakesNode {
     const entries = this.#entries;
     if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
     const root = join(ctx.projectDir, this.relDir);
-    await mkdir(ctx.out, { recursive: true });
+    await makeDirs(ctx.out);
     const links = new Set<string>();
     for (const entry of entries) {
       // Never written through a symlink of the tree (the listing leaves out paths under one): a copy through it
@@ -193,7 +194,7 @@ export class SourceTreeNode extends MakesNode {
         if (links.has(entry.path.slice(0, end))) throw new Error(`internal: ${this.label}: ${entry.path} is under the symlink ${entry.path.slice(0, end)}`);
       }
       const dest = join(ctx.out, entry.path);
-      await mkdir(dirname(dest), { recursive: true });
+      await makeDirs(dirname(dest));
       if (entry.type === "symlink") {
         await symlink(entry.value, dest);
         links.add(entry.path);

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, readFileSync, readlinkSync } from "node:fs";
-import { access, mkdir, readFile, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
+import { access, readFile, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { decodeJob, NAMESPACE_OWNER, StoreLayout } from "./store-layout.js";
 import type { JobRecord, StoreMeta } from "./store-meta.js";
@@ -9,6 +9,7 @@ import { storeErrorFrom } from "./errors.js";
 import { processAlive } from "./process-alive.js";
 import { AtHomeCache } from "./at-home-cache.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
+import { makeDirs } from "./make-dirs.js";
 
 export { writeFileAtomic };
 
@@ -31,7 +32,7 @@ export class Store {
   async init(): Promise<void> {
     const l = this.layout;
     try {
-      await Promise.all([l.storeDir, l.metaDir, l.logsDir, l.locksDir, l.tmpDir, l.outDir, l.jobsDir, l.cacheDir].map((d) => mkdir(d, { recursive: true })));
+      await Promise.all([l.storeDir, l.metaDir, l.logsDir, l.locksDir, l.tmpDir, l.outDir, l.jobsDir, l.cacheDir].map((d) => makeDirs(d)));
     } catch (err) {
       throw storeErrorFrom(err, `creating the store at ${this.root}`);
     }
@@ -130,7 +131,7 @@ export class Store {
   async makeTempDir(label: string): Promise<string> {
     const dir = join(this.layout.tmpDir, `${label}-${process.pid}-${randomBytes(6).toString("hex")}`);
     try {
-      await mkdir(dir, { recursive: true });
+      await makeDirs(dir);
     } catch (err) {
       throw storeErrorFrom(err, "creating a build directory in the store");
     }
@@ -168,7 +169,7 @@ export class Store {
     const link = this.layout.outLink(job);
     const tmp = `${link}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
     try {
-      await mkdir(dirname(link), { recursive: true });
+      await makeDirs(dirname(link));
       if (this.layout.namespace !== "" && this.#projectDir !== undefined && !existsSync(this.layout.namespaceOwner)) {
         await writeFileAtomic(this.layout.namespaceOwner, this.#projectDir);
       }

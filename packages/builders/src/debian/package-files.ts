@@ -1,7 +1,7 @@
 import { constants } from "node:fs";
-import { chmod, copyFile, lstat, mkdir, readFile, readlink, symlink } from "node:fs/promises";
+import { chmod, copyFile, lstat, readFile, readlink, symlink } from "node:fs/promises";
 import { join, posix } from "node:path";
-import { BuildError, ConfigError, storeErrorFrom } from "@makes/core";
+import { BuildError, ConfigError, storeErrorFrom, makeDirs } from "@makes/core";
 import { readDpkgDiversions } from "./dpkg-diversions.js";
 import { HostPathResolver } from "./host-path-resolver.js";
 import { mergedUsrLinks } from "./merged-usr-links.js";
@@ -102,8 +102,8 @@ export async function copyDebianPackage(pkg: DebianPackageId, outDir: string, op
     for (let d = posix.dirname(entry.path); d !== "/"; d = posix.dirname(d)) dirs.add(d);
   }
   const sortedDirs = [...dirs].sort();
-  await mkdir(outDir, { recursive: true });
-  for (const dir of sortedDirs) await mkdir(join(outDir, dir), { recursive: true });
+  await makeDirs(outDir);
+  for (const dir of sortedDirs) await makeDirs(join(outDir, dir));
 
   let files = 0;
   let symlinks = 0;

@@ -1,12 +1,12 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { BuildError, storeErrorFrom } from "@makes/core";
+import { BuildError, storeErrorFrom, makeDirs } from "@makes/core";
 import { parseSha256 } from "./parse-sha256.js";
 
 export interface DownloadFileOptions {
@@ -57,7 +57,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<{ size
   if (expected === undefined) throw new Error(`downloadFile: sha256 "${options.sha256}" is not a sha256 hash (validate with validateFetchArgs first)`);
   const attempts = 1 + Math.max(0, options.retries ?? 3);
   const backoff = options.backoffMs ?? 500;
-  await mkdir(dirname(dest), { recursive: true });
+  await makeDirs(dirname(dest));
 
   let lastReason = "";
   for (let attempt = 1; attempt <= attempts; attempt++) {

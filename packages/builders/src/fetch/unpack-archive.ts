@@ -1,8 +1,8 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdir, mkdtemp, open, readdir, rename, rm } from "node:fs/promises";
+import { lstat, mkdtemp, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { BuildError } from "@makes/core";
+import { BuildError, makeDirs } from "@makes/core";
 
 const run = promisify(execFile);
 
@@ -42,7 +42,7 @@ export async function unpackArchive(file: string, destDir: string, kind?: Archiv
     }
   }
 
-  await mkdir(dirname(destDir), { recursive: true });
+  await makeDirs(dirname(destDir));
   const tmp = await mkdtemp(join(dirname(destDir), `.${basename(destDir)}.unpack-`));
   try {
     await extract(file, tmp, detected, label);

@@ -1,10 +1,10 @@
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
-import { BuildError, writeFileAtomic } from "@makes/core";
+import { BuildError, writeFileAtomic, makeDirs } from "@makes/core";
 import { isMergedUsrLink, MERGEABLE } from "../debian/merged-usr-links.js";
 import type { BaseLayer } from "./base-image.js";
 
@@ -46,7 +46,7 @@ async function topLevelOf(layer: BaseLayer, cacheDir: string): Promise<TopLevel>
   }
   const found = await scanLayer(layer);
   // Only a cache: a record that cannot be written (a full disk) is read from the layer again next time.
-  await mkdir(join(cacheDir, "base-usr"), { recursive: true })
+  await makeDirs(join(cacheDir, "base-usr"))
     .then(() => writeFileAtomic(record, JSON.stringify(found)))
     .catch(() => undefined);
   return found;

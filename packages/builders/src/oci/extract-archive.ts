@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
-import { BuildError, MakesError, storeErrorFrom } from "@makes/core";
+import { BuildError, MakesError, storeErrorFrom, makeDirs } from "@makes/core";
 
 /**
  * Extracts the regular files of an image archive (oci-archive or docker-archive tar, optionally gzip-compressed)
@@ -38,7 +38,7 @@ export async function extractArchive(archive: string, into: string): Promise<voi
       }
       const target = join(into, name);
       try {
-        await mkdir(dirname(target), { recursive: true });
+        await makeDirs(dirname(target));
         const out = createWriteStream(target);
         try {
           // An entry stream that the extractor destroyed before the pipe started (the archive ended inside

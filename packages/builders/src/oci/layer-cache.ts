@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { readFile, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { storeErrorFrom, writeFileAtomic } from "@makes/core";
+import { storeErrorFrom, writeFileAtomic, makeDirs } from "@makes/core";
 import type { LayerPackage } from "./layer-package.js";
 import { usrMergeActions } from "./merged-usr-moves.js";
 import { DEFAULT_GZIP_LEVEL, DEFAULT_LAYER_MTIME, writeLayer, type LayerBlob } from "./write-layer.js";
@@ -83,7 +83,7 @@ export class LayerCache {
     }
     this.misses += 1;
     const tmpDir = join(this.cacheDir, "tmp");
-    await Promise.all([mkdir(tmpDir, { recursive: true }), mkdir(layerBlobsDir(this.cacheDir), { recursive: true }), mkdir(join(this.cacheDir, "layers"), { recursive: true })]);
+    await Promise.all([makeDirs(tmpDir), makeDirs(layerBlobsDir(this.cacheDir)), makeDirs(join(this.cacheDir, "layers"))]);
     const tmp = join(tmpDir, `layer-${randomBytes(8).toString("hex")}`);
     try {
       const blob = await writeLayer(packages, tmp, { mtime: this.mtime, gzipLevel: this.gzipLevel, ...options });

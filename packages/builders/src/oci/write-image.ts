@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { BaseImage, Descriptor } from "./base-image.js";
 import { baseMergedUsrLinks } from "./base-merged-usr.js";
@@ -13,6 +13,7 @@ import { mergeImageConfig } from "./merge-image-config.js";
 import { imageMergedUsrLinks } from "./merged-usr-moves.js";
 import { shadowedAcrossLayers } from "./shadowed-across-layers.js";
 import { MEDIA_TYPE_CONFIG, MEDIA_TYPE_INDEX, MEDIA_TYPE_MANIFEST } from "./oci-media-types.js";
+import { makeDirs } from "@makes/core";
 
 export interface WriteImageArgs {
   /** The planned layers (planLayers), bottom first; each is one or more packages merged at `/`. */
@@ -48,7 +49,7 @@ const HISTORY_AUTHOR = "makes";
 export async function writeImage(args: WriteImageArgs): Promise<WrittenImage> {
   const { options, outDir } = args;
   const blobsDir = join(outDir, "blobs", "sha256");
-  await mkdir(blobsDir, { recursive: true });
+  await makeDirs(blobsDir);
   const cache = new LayerCache(args.cacheDir);
   // Merged /usr is a property of the whole root: a package's bin/ must go under usr/bin/ when any other
   // layer (or the base image) makes /bin a symlink, whichever layer the package is in.
