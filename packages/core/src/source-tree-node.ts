@@ -1,26 +1,14 @@
-import { createHash } from "node:crypto";
-import { createReadStream, createWriteStream, lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { chmod, readlink, symlink } from "node:fs/promises";
-import { dirname, join, relative, sep } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { Transform } from "node:stream";
-import { BuildError, ConfigError } from "./errors.js";
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
+import { readlink } from "node:fs/promises";
+import { join, relative, sep } from "node:path";
+import { ConfigError } from "./errors.js";
 import { MakesNode, type Fingerprint } from "./makes-node.js";
 import { fingerprintOf } from "./fingerprint-of.js";
 import { Encoded } from "./canonical-hash.js";
 import type { FingerprintContext, ListedFile } from "./fingerprint-context.js";
 import type { BuildContext } from "./build-context.js";
 import { makeDirs } from "./make-dirs.js";
-
-/** One file of a source tree as hashed: modes are normalised the way git records them. */
-interface SourceEntry {
-  readonly path: string;
-  readonly type: "file" | "symlink";
-  /** 0o755 or 0o644 for files (only the owner's execute bit counts), 0o777 for symlinks. */
-  readonly mode: number;
-  /** sha256 of the content, or the symlink target. */
-  readonly value: string;
-}
+import { copySourceTree, type SourceEntry } from "./copy-source-tree.js";
 
 /** The entry of a file whose mode and digest came with the listing (git vouches for it), else undefined. */
 function knownEntry(file: ListedFile): SourceEntry | undefined {
@@ -184,41 +172,8 @@ export class SourceTreeNode extends MakesNode {
   async build(ctx: BuildContext): Promise<void> {
     const entries = this.#entries;
     if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
-    const root = join(ctx.projectDir, this.relDir);
     await makeDirs(ctx.out);
-    const links = new Set<string>();
-    for (const entry of entries) {
-      // Never written through a symlink of the tree (the listing leaves out paths under one): a copy through it
-      // would land outside $out, in the project itself. "wx": nor through one at the path.
-      for (let end = entry.path.lastIndexOf("/"); end > 0; end = entry.path.lastIndexOf("/", end - 1)) {
-        if (links.has(entry.path.slice(0, end))) throw new Error(`internal: ${this.label}: ${entry.path} is under the symlink ${entry.path.slice(0, end)}`);
-      }
-      const dest = join(ctx.out, entry.path);
-      await makeDirs(dirname(dest));
-      if (entry.type === "symlink") {
-        await symlink(entry.value, dest);
-        links.add(entry.path);
-        continue;
-      }
-      const hash = createHash("sha256");
-      await pipeline(
-        createReadStream(join(root, entry.path)),
-        new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            hash.update(chunk);
-            done(null, chunk);
-          },
-        }),
-        createWriteStream(dest, { mode: entry.mode, flags: "wx" }),
-      );
-      await chmod(dest, entry.mode);
-      if (hash.digest("hex") !== entry.value) {
-        throw new BuildError(
-          "bad-output",
-          `projectPath("/${this.relDir}"): ${entry.path} changed while it was being copied into the store; run again`,
-        );
-      }
-    }
+    await copySourceTree(join(ctx.projectDir, this.relDir), ctx.out, entries, `projectPath("/${this.relDir}")`);
   }
 }
 

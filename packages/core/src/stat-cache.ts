@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { createReadStream, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { readFileChunks } from "./read-file-chunks.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
 
 /**
@@ -79,28 +80,20 @@ export class StatCache {
  * sha256 of a file and, from the same read, its git blob id. The blob header needs the size before the bytes:
  * `expectedSize` is the lstat's, and a file whose length differs from it (written meanwhile) gets no blob id.
  */
-function hashFile(path: string, expectedSize: number): Promise<FileDigest> {
-  return new Promise((resolve, reject) => {
-    const sha256 = createHash("sha256");
-    const sha1 = createHash("sha1").update(`blob ${expectedSize}\0`);
-    let length = 0;
-    createReadStream(path)
-      .on("data", (chunk) => {
-        sha256.update(chunk);
-        sha1.update(chunk);
-        length += chunk.length;
-      })
-      .on("error", reject)
-      .on("end", () => resolve({ digest: sha256.digest("hex"), blob: length === expectedSize ? sha1.digest("hex") : undefined }));
+async function hashFile(path: string, expectedSize: number): Promise<FileDigest> {
+  const sha256 = createHash("sha256");
+  const sha1 = createHash("sha1").update(`blob ${expectedSize}\0`);
+  let length = 0;
+  await readFileChunks(path, (chunk) => {
+    sha256.update(chunk);
+    sha1.update(chunk);
+    length += chunk.length;
   });
+  return { digest: sha256.digest("hex"), blob: length === expectedSize ? sha1.digest("hex") : undefined };
 }
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => hash.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolve(hash.digest("hex")));
-  });
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  await readFileChunks(path, (chunk) => hash.update(chunk));
+  return hash.digest("hex");
 }

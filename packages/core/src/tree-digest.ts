@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, lutimes, readdir, readlink } from "node:fs/promises";
+// Synchronous calls: an output is mostly small entries, each one cheap call, and a promise per call costs
+// several times the call (see read-file-chunks.ts); takeTurnIfDue keeps the event loop turning.
+import { lstatSync, lutimesSync, readdirSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { BuildError } from "./errors.js";
 import { NeedleSearch } from "./needle-search.js";
 import { sha256File } from "./stat-cache.js";
+import { readFileChunks, takeTurnIfDue } from "./read-file-chunks.js";
 
 /** The fixed mtime of everything in the store: 1970-01-01T00:00:01Z, as Nix and dockerTools use. */
 export const STORE_MTIME_SECONDS = 1;
@@ -49,16 +51,16 @@ export async function treeDigest(
   let size = 0;
   let entries = 0;
   const visit = async (abs: string, rel: string): Promise<void> => {
-    const st = await lstat(abs);
+    const st = lstatSync(abs);
     entries++;
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) {
-      const target = await readlink(abs);
+      const target = readlinkSync(abs);
       for (const needle of spells) if (target.includes(needle) && !spelled.has(needle)) spelled.set(needle, rel);
       hash.update(`l\0${rel}\0${target}\n`);
     } else if (st.isDirectory()) {
       hash.update(`d\0${rel}\0${mode}\n`);
-      const names = (await readdir(abs, { encoding: "buffer" })).map((raw) => utf8Name(raw, rel)).sort();
+      const names = readdirSync(abs, { encoding: "buffer" }).map((raw) => utf8Name(raw, rel)).sort();
       for (const name of names) await visit(join(abs, name), rel === "" ? name : `${rel}/${name}`);
     } else if (st.isFile()) {
       size += st.size;
@@ -73,7 +75,8 @@ export async function treeDigest(
     } else {
       hash.update(`o\0${rel}\0${mode}\n`);
     }
-    if (options.normalise) await lutimes(abs, STORE_MTIME_SECONDS, STORE_MTIME_SECONDS);
+    if (options.normalise) lutimesSync(abs, STORE_MTIME_SECONDS, STORE_MTIME_SECONDS);
+    await takeTurnIfDue();
   };
   await visit(root, "");
   return { digest: hash.digest("hex"), size, entries, spelled, ...(fileDigest === undefined ? {} : { fileDigest }) };
@@ -84,10 +87,10 @@ async function digestAndSearch(path: string, needles: readonly string[]): Promis
   if (needles.length === 0) return { digest: await sha256File(path), found: new Set() };
   const hash = createHash("sha256");
   const search = new NeedleSearch(needles);
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+  await readFileChunks(path, (chunk) => {
     hash.update(chunk);
     search.push(chunk);
-  }
+  });
   return { digest: hash.digest("hex"), found: search.found };
 }
 
