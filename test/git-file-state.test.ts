@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { jsonEvents, makeProject, makesTs, runMakes, shown, stdoutLines } from "./helpers/project.js";
 
@@ -366,4 +366,25 @@ test("a cache that cannot be replaced leaves no temporary copy behind", async (t
   await run(dir);
   const { readdirSync } = await import("node:fs");
   assert.deepEqual(readdirSync(cacheDir).filter((f) => f.endsWith(".tmp")), []);
+});
+
+test("without git on the PATH a git work tree is walked, ignored files included, and a run says so once", async (t) => {
+  const dir = await repo(t, { ".gitignore": ".makes/\n*.log\n" });
+  await writeFile(join(dir, "pkg", "build.log"), "ignored\n");
+  const withGit = await runMakes(dir, ["run", "--reporter", "json", "/pkg"]);
+  assert.equal(withGit.code, 0, shown(withGit));
+  assert.deepEqual(jsonEvents(withGit).filter((e) => e.type === "warning"), []);
+  // A PATH with everything of /usr/bin but git.
+  const bin = join(dir, "..", `no-git-bin-${process.pid}`);
+  await mkdir(bin);
+  t.after(() => rm(bin, { recursive: true, force: true }));
+  for (const name of await readdir("/usr/bin")) if (!name.startsWith("git")) await symlink(join("/usr/bin", name), join(bin, name));
+  const r = await runMakes(dir, ["run", "--reporter", "json", "/pkg"], { env: { PATH: bin } });
+  assert.equal(r.code, 0, shown(r));
+  const warnings = jsonEvents(r).filter((e) => e.type === "warning").map((e) => e.message);
+  assert.equal(warnings.length, 1, shown(r));
+  assert.match(String(warnings[0]), /^git is not on the PATH, so the source trees of .+ \(a git work tree\) are read from disk with the files \.gitignore ignores; install git/);
+  assert.equal(await readFile(join(stdoutLines(r)[0] ?? "", "all"), "utf8"), "alpha\nbravo\nignored\n");
+  const plain = await runMakes(dir, ["run", "/pkg"], { env: { PATH: bin } });
+  assert.match(plain.stderr, /git is not on the PATH/);
 });

@@ -97,10 +97,10 @@ function indexBytes(top: string | undefined): number | undefined {
 
 /**
  * Asks git for the project's files and which tracked ones are unchanged: git stats them in C and compares
- * content where its racy-clean rule says it must. Undefined outside a work tree or without git: the caller walks
- * the tree instead.
+ * content where its racy-clean rule says it must. Undefined outside a work tree (or when git fails), "git-not-found"
+ * in one without git on the PATH: the caller walks the tree instead.
  */
-export async function gitListing(projectDir: string): Promise<GitListing | undefined> {
+export async function gitListing(projectDir: string): Promise<GitListing | "git-not-found" | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
   const top = gitTopLevel(projectDir);
   if (top === undefined && process.env.GIT_DIR === undefined) return undefined;
@@ -115,7 +115,8 @@ export async function gitListing(projectDir: string): Promise<GitListing | undef
     split ? runGit(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),
     runGit(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
   ]);
-  if (trackedOut === undefined || untrackedOut === undefined || whereOut === undefined) return undefined;
+  if (trackedOut === "not-found") return "git-not-found";
+  if (typeof trackedOut === "string" || typeof untrackedOut === "string" || typeof whereOut === "string") return undefined;
   const where = parseWhere(projectDir, whereOut.toString("utf8"));
   // git lists paths relative to the project only when the project is inside the work tree git uses: with
   // GIT_WORK_TREE naming another, they are that tree's, and its blobs say nothing about the project's files.
@@ -128,7 +129,7 @@ export async function gitListing(projectDir: string): Promise<GitListing | undef
   const converting = attributeSources(projectDir, where, listing.files, untrackedFiles);
   if (untrackedFiles.some(isAttributes)) {
     const walked = await runGit(projectDir, untrackedArgs);
-    if (walked === undefined) return undefined;
+    if (typeof walked === "string") return undefined;
     untracked = decodeRecords(walked, (record) => record, exists);
     untrackedFiles = nulSeparated(untracked.text);
   }

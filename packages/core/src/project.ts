@@ -36,6 +36,8 @@ export interface Plan {
   readonly graph: BuildGraph;
   readonly nodes: readonly MakesNode[];
   readonly hashes: ReadonlyMap<MakesNode, HashedNode>;
+  /** What the user should know about how the plan was made (run emits each once per project as a warning). */
+  readonly warnings: readonly string[];
 }
 
 export interface RunOptions {
@@ -60,6 +62,8 @@ export class Project {
   readonly labels = new Map<MakesNode, string>();
   /** The listing started by open (prefetchSources), used by the first plan; later plans list again. */
   #prefetched: SourceListing | undefined;
+  /** Plan warnings already emitted: watch mode plans on every save and says each once. */
+  readonly #warned = new Set<string>();
 
   private constructor(
     readonly loaded: LoadedConfig,
@@ -102,7 +106,10 @@ export class Project {
     const blobs = new BlobDigests(join(this.store.layout.cacheDir, "blob-digests"));
     const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache, blobs });
     await Promise.all([statCache.save(), blobs.save()]);
-    return { jobs, roots, graph, nodes: graph.order, hashes };
+    const warnings = listing.gitNotFound
+      ? [`git is not on the PATH, so the source trees of ${this.projectDir} (a git work tree) are read from disk with the files .gitignore ignores; install git to leave them out`]
+      : [];
+    return { jobs, roots, graph, nodes: graph.order, hashes, warnings };
   }
 
   storePathOf(plan: Plan, node: MakesNode): string {
@@ -115,6 +122,11 @@ export class Project {
     await this.store.init();
     const started = Date.now();
     options.emit({ type: "run-started", jobs: plan.jobs, total: plan.nodes.length, concurrency: options.concurrency });
+    for (const message of plan.warnings) {
+      if (this.#warned.has(message)) continue;
+      this.#warned.add(message);
+      options.emit({ type: "warning", message });
+    }
     const results = await realise(plan.graph, plan.nodes, plan.hashes, {
       store: this.store,
       projectDir: this.projectDir,

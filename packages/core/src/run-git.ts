@@ -26,9 +26,10 @@ const TRUSTWORTHY = [
  * Runs git with its output going to an unlinked temporary file rather than a pipe: the index listing is ~80
  * bytes per file, far more than a pipe holds, and makes.ts is being evaluated meanwhile, so git would stall on
  * a full pipe until the event loop is free to read it (measured: 40 ms of git became 130 ms). Falls back to a
- * pipe where no temporary file can be made.
+ * pipe where no temporary file can be made. Resolves with the output, "failed" (not a work tree after all, or any
+ * other failure) or "not-found" (no git on the PATH); never rejects: the caller walks the tree instead.
  */
-export function runGit(projectDir: string, args: readonly string[]): Promise<Buffer | undefined> {
+export function runGit(projectDir: string, args: readonly string[]): Promise<Buffer | "failed" | "not-found"> {
   let fd: number | undefined;
   try {
     const path = join(tmpdir(), `makes-git-${process.pid}-${randomBytes(6).toString("hex")}`);
@@ -49,16 +50,15 @@ export function runGit(projectDir: string, args: readonly string[]): Promise<Buf
     child.stdout?.on("data", (chunk: Buffer) => piped.push(chunk));
     let settled = false;
     // Once: a git that cannot be started reports an error and then a close.
-    const done = (output: Buffer | undefined): void => {
+    const done = (output: Buffer | "failed" | "not-found"): void => {
       if (settled) return;
       settled = true;
       if (out !== undefined) closeSync(out);
       resolveOutput(output);
     };
-    // An error or a failure: not a work tree after all, or no git: the caller walks the tree instead.
-    child.on("error", () => done(undefined));
+    child.on("error", (err: NodeJS.ErrnoException) => done(err.code === "ENOENT" ? "not-found" : "failed"));
     child.on("close", (code) => {
-      if (code !== 0) return done(undefined);
+      if (code !== 0) return done("failed");
       if (out === undefined) return done(Buffer.concat(piped));
       try {
         const size = fstatSync(out).size;
@@ -71,7 +71,7 @@ export function runGit(projectDir: string, args: readonly string[]): Promise<Buf
         }
         done(buffer.subarray(0, read));
       } catch {
-        done(undefined);
+        done("failed");
       }
     });
   });

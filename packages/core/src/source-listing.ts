@@ -85,6 +85,7 @@ export class SourceListing {
   #clean: ReadonlyMap<string, GitBlob> = new Map();
   /** Project-relative paths whose names are not UTF-8 (escaped): refused by a tree that holds one. */
   #unreadable: readonly string[] = [];
+  #gitNotFound = false;
 
   constructor(
     readonly projectDir: string,
@@ -101,6 +102,10 @@ export class SourceListing {
   all(): Promise<string[]> {
     this.#all ??= (async () => {
       let git = await gitListing(this.projectDir);
+      if (git === "git-not-found") {
+        this.#gitNotFound = true;
+        git = undefined;
+      }
       if (git !== undefined && this.configFile !== undefined && !git.files.includes(this.configFile)) git = undefined;
       let files: string[] = [];
       if (git === undefined) {
@@ -120,6 +125,11 @@ export class SourceListing {
       return this.#files;
     })();
     return this.#all;
+  }
+
+  /** The project is in a git work tree but git is not on the PATH, so it was walked, ignored files included. Known once `all()` has resolved. */
+  get gitNotFound(): boolean {
+    return this.#gitNotFound;
   }
 
   /** A file (project-relative) that git vouches is its index blob: no lstat needed. Known once `all()` has resolved. */
