@@ -220,7 +220,7 @@ test("a .gitattributes inside an ignored directory that holds a tracked file cou
   assert.equal(await readFile(join((await run(dir)).out, "all"), "utf8"), "alpha\nbravo\nfoxtrot\n");
 });
 
-test("a tracked directory turned into a symlink is copied as the symlink: nothing is written through it", async (t) => {
+test("a tracked directory turned into a symlink is copied as the symlink, or left out when ignored: nothing is read or written through it", async (t) => {
   for (const target of ["absolute", "relative"]) {
     const dir = await repo(t, { "pkg/sub/x.txt": "xray\n" });
     await run(dir);
@@ -231,6 +231,15 @@ test("a tracked directory turned into a symlink is copied as the symlink: nothin
     assert.match(await readFile(join(out, "entries"), "utf8"), /symbolic link 777 \.\/sub\n/, target);
     assert.equal(await readFile(join(out, "all"), "utf8"), "alpha\nbravo\n", `${target}: only the symlink itself is in the tree`);
   }
+  // The same with the symlink ignored: git lists neither it nor (as deleted, behind a symlink) the files below it.
+  const ignored = await repo(t, { "pkg/sub/x.txt": "xray\n" });
+  await run(ignored);
+  await writeFile(join(ignored, ".gitignore"), ".makes/\n/pkg/sub\n");
+  await (await import("node:fs/promises")).rename(join(ignored, "pkg", "sub"), join(ignored, "other"));
+  await symlink("../other", join(ignored, "pkg", "sub"));
+  await writeFile(join(ignored, "other", "x.txt"), "changed through the link\n");
+  const { out } = await run(ignored);
+  assert.equal(await readFile(join(out, "entries"), "utf8"), "regular file 644 ./a.txt\nregular file 644 ./b.txt\n", "ignored symlink: nothing under it is read through it");
   // The other way round: a deleted tracked file whose name a new directory took keeps the directory's files.
   const dir = await repo(t, { "pkg/c": "charlie\n" });
   await run(dir);
