@@ -397,3 +397,26 @@ test("without git on the PATH a git work tree is walked, ignored files included,
   const plain = await runMakes(dir, ["run", "/pkg"], { env: { PATH: bin } });
   assert.match(plain.stderr, /git is not on the PATH/);
 });
+
+test("a repository another user owns is still read through git (no 'dubious ownership' walk copying ignored files); a damaged index is walked with a warning", async (t) => {
+  const dir = await repo(t, { ".gitignore": ".makes/\n*.env\n" });
+  await writeFile(join(dir, "pkg", "secret.env"), "API_KEY=x\n");
+  if (process.getuid?.() === 0) {
+    execFileSync("chown", ["-R", "12345:12345", dir]);
+    const store = join(dir, "..", `store-${process.pid}`);
+    t.after(() => rm(store, { recursive: true, force: true }));
+    const r = await runMakes(dir, ["run", "--reporter", "json", "--store", store, "/pkg"]);
+    assert.equal(r.code, 0, shown(r));
+    assert.deepEqual(jsonEvents(r).filter((e) => e.type === "warning"), [], shown(r));
+    assert.equal(await readFile(join(stdoutLines(r)[0] ?? "", "all"), "utf8"), "alpha\nbravo\n", "the ignored secret.env stays out");
+    execFileSync("chown", ["-R", "0:0", dir]);
+  } else {
+    t.diagnostic("not root: the other-owner half needs chown");
+  }
+  await writeFile(join(dir, ".git", "index"), "not an index");
+  const r = await runMakes(dir, ["run", "--reporter", "json", "/pkg"]);
+  assert.equal(r.code, 0, shown(r));
+  const warnings = jsonEvents(r).filter((e) => e.type === "warning").map((e) => String(e.message));
+  assert.equal(warnings.length, 1, shown(r));
+  assert.match(warnings[0] ?? "", /^git failed: .*index.*, so the source trees of .+ \(a git work tree\) are read from disk with the files \.gitignore ignores; fix what git says to leave them out$/);
+});

@@ -97,10 +97,10 @@ function indexBytes(top: string | undefined): number | undefined {
 
 /**
  * Asks git for the project's files and which tracked ones are unchanged: git stats them in C and compares
- * content where its racy-clean rule says it must. Undefined outside a work tree (or when git fails), "git-not-found"
- * in one without git on the PATH: the caller walks the tree instead.
+ * content where its racy-clean rule says it must. Undefined outside a work tree; in one, without git on the PATH
+ * or when git fails (a damaged index), why: the caller walks the tree instead, and says so.
  */
-export async function gitListing(projectDir: string): Promise<GitListing | "git-not-found" | undefined> {
+export async function gitListing(projectDir: string): Promise<GitListing | { readonly walkBecause: string } | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
   const top = gitTopLevel(projectDir);
   if (top === undefined && process.env.GIT_DIR === undefined) return undefined;
@@ -115,8 +115,11 @@ export async function gitListing(projectDir: string): Promise<GitListing | "git-
     split ? runGit(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),
     runGit(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
   ]);
-  if (trackedOut === "not-found") return "git-not-found";
-  if (typeof trackedOut === "string" || typeof untrackedOut === "string" || typeof whereOut === "string") return undefined;
+  for (const out of [trackedOut, untrackedOut, whereOut]) {
+    if (out === "not-found") return { walkBecause: "git is not on the PATH" };
+    if (!Buffer.isBuffer(out)) return { walkBecause: `git failed: ${out.failed}` };
+  }
+  if (!Buffer.isBuffer(trackedOut) || !Buffer.isBuffer(untrackedOut) || !Buffer.isBuffer(whereOut)) return undefined; // (for the types)
   const where = parseWhere(projectDir, whereOut.toString("utf8"));
   // git lists paths relative to the project only when the project is inside the work tree git uses: with
   // GIT_WORK_TREE naming another, they are that tree's, and its blobs say nothing about the project's files.
@@ -129,7 +132,7 @@ export async function gitListing(projectDir: string): Promise<GitListing | "git-
   const converting = attributeSources(projectDir, where, listing.files, untrackedFiles);
   if (untrackedFiles.some(isAttributes)) {
     const walked = await runGit(projectDir, untrackedArgs);
-    if (typeof walked === "string") return undefined;
+    if (!Buffer.isBuffer(walked)) return { walkBecause: walked === "not-found" ? "git is not on the PATH" : `git failed: ${walked.failed}` };
     untracked = decodeRecords(walked, (record) => record, exists);
     untrackedFiles = nulSeparated(untracked.text);
   }

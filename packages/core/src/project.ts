@@ -106,9 +106,11 @@ export class Project {
     const blobs = new BlobDigests(join(this.store.layout.cacheDir, "blob-digests"));
     const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache, blobs });
     await Promise.all([statCache.save(), blobs.save()]);
-    const warnings = listing.gitNotFound
-      ? [`git is not on the PATH, so the source trees of ${this.projectDir} (a git work tree) are read from disk with the files .gitignore ignores; install git to leave them out`]
-      : [];
+    const why = listing.walkBecause;
+    const warnings =
+      why === undefined
+        ? []
+        : [`${why}, so the source trees of ${this.projectDir} (a git work tree) are read from disk with the files .gitignore ignores; ${why.startsWith("git is not") ? "install git" : "fix what git says"} to leave them out`];
     return { jobs, roots, graph, nodes: graph.order, hashes, warnings };
   }
 

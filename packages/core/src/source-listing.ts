@@ -93,7 +93,7 @@ export class SourceListing {
   #clean: ReadonlyMap<string, GitBlob> = new Map();
   /** Project-relative paths whose names are not UTF-8 (escaped): refused by a tree that holds one. */
   #unreadable: readonly string[] = [];
-  #gitNotFound = false;
+  #walkBecause: string | undefined;
 
   constructor(
     readonly projectDir: string,
@@ -110,8 +110,8 @@ export class SourceListing {
   all(): Promise<string[]> {
     this.#all ??= (async () => {
       let git = await gitListing(this.projectDir);
-      if (git === "git-not-found") {
-        this.#gitNotFound = true;
+      if (git !== undefined && "walkBecause" in git) {
+        this.#walkBecause = git.walkBecause;
         git = undefined;
       }
       if (git !== undefined && this.configFile !== undefined && !git.files.includes(this.configFile)) git = undefined;
@@ -137,9 +137,9 @@ export class SourceListing {
     return this.#all;
   }
 
-  /** The project is in a git work tree but git is not on the PATH, so it was walked, ignored files included. Known once `all()` has resolved. */
-  get gitNotFound(): boolean {
-    return this.#gitNotFound;
+  /** Why a project in a git work tree was walked, ignored files included (no git, git failed). Known once `all()` has resolved. */
+  get walkBecause(): string | undefined {
+    return this.#walkBecause;
   }
 
   /** A file (project-relative) that git vouches is its index blob: no lstat needed. Known once `all()` has resolved. */
