@@ -59,6 +59,8 @@ export interface RunOptions {
   /** Added to (or, with `undefined` values, removed from) the environment makes runs with. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
+  /** Runs makes as this user and group id (the test must be root to ask). */
+  readonly uid?: number;
 }
 
 /** The environment makes runs with: the test's own, minus what would change makes's behaviour. */
@@ -74,7 +76,8 @@ function makesEnv(extra: RunOptions["env"]): NodeJS.ProcessEnv {
 
 /** Starts `makes <args>` in `cwd` without waiting (for tests that kill it or race two of them). */
 export function spawnMakes(cwd: string, args: readonly string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [MAKES_BIN, ...args], { cwd, env: makesEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  const as = options.uid === undefined ? {} : { uid: options.uid, gid: options.uid };
+  return spawn(process.execPath, [MAKES_BIN, ...args], { cwd, env: makesEnv(options.env), stdio: ["ignore", "pipe", "pipe"], ...as });
 }
 
 /** Collects a started makes process's output and exit. */

@@ -221,15 +221,18 @@ function exitAfterOutput(code: number): void {
   process.stderr.write("", done);
 }
 
-main().then(
-  () => exitAfterOutput(exitCode),
-  (err: unknown) => {
-    if (err instanceof MakesError) {
-      errorReporter(ourArgs).error(err.message, err.detail);
-      exitAfterOutput(err.exitCode);
-      return;
-    }
-    process.stderr.write(`makes: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    exitAfterOutput(70);
-  },
-);
+/** A user's error in one line with its exit code; anything else is an internal error, with its stack, exit 70. */
+function fail(err: unknown): void {
+  if (err instanceof MakesError) {
+    errorReporter(ourArgs).error(err.message, err.detail);
+    exitAfterOutput(err.exitCode);
+    return;
+  }
+  process.stderr.write(`makes: internal error (please report it): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exitAfterOutput(70);
+}
+
+// A rejection nothing awaited would otherwise end the process with Node's own dump and exit code 1, which reads as
+// a failed job.
+process.on("unhandledRejection", fail);
+main().then(() => exitAfterOutput(exitCode), fail);

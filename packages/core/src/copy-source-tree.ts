@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
-import { closeSync, createReadStream, createWriteStream, fchmodSync, openSync, symlinkSync, writeSync } from "node:fs";
+import { closeSync, createWriteStream, fchmodSync, openSync, symlinkSync, writeSync } from "node:fs";
 import { chmod } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { BuildError } from "./errors.js";
 import { makeDirs } from "./make-dirs.js";
-import { readSmallFile, takeTurnIfDue, type SmallRead } from "./read-file-chunks.js";
+import { readSmallFile, streamOf, takeTurnIfDue, type SmallRead } from "./read-file-chunks.js";
 
 /** One file of a source tree as hashed: modes are normalised the way git records them. */
 export interface SourceEntry {
@@ -54,7 +54,7 @@ export async function copySourceTree(root: string, out: string, entries: readonl
     }
     if (read.kind === "not-a-file") throw changed(entry.path);
     if (read.kind === "large") {
-      await streamFile(source, dest, entry, changed);
+      await streamFile(source, read, dest, entry, changed);
     } else {
       if (createHash("sha256").update(read.bytes).digest("hex") !== entry.value) throw changed(entry.path);
       const fd = openSync(dest, "wx", entry.mode);
@@ -69,11 +69,11 @@ export async function copySourceTree(root: string, out: string, entries: readonl
   }
 }
 
-async function streamFile(source: string, dest: string, entry: SourceEntry, changed: (path: string) => BuildError): Promise<void> {
+async function streamFile(source: string, read: { readonly fd: number }, dest: string, entry: SourceEntry, changed: (path: string) => BuildError): Promise<void> {
   const hash = createHash("sha256");
   try {
     await pipeline(
-      createReadStream(source),
+      streamOf(source, read),
       new Transform({
         transform(chunk: Buffer, _enc, done) {
           hash.update(chunk);

@@ -62,6 +62,7 @@ export type BuildErrorReason =
   | "hash-mismatch"
   | "download-failed"
   | "bad-output"
+  | "unreadable-source"
   | "dependency-failed"
   | "environment-too-large"
   | "interrupted";

@@ -84,7 +84,8 @@ export class Project {
     const storeDir = canonicalPath(options.storeDir === undefined ? join(projectDir, ".makes") : resolve(options.cwd, options.storeDir));
     const storeInProject = (projectRelative(projectDir, storeDir) ?? "") !== "";
     const listing = options.prefetchSources === true ? sourceListingOf(configPath, storeDir) : undefined;
-    void listing?.all();
+    // A failure reaches the plan, which awaits the same promise; left unobserved until then, it would end the process.
+    listing?.all().catch(() => undefined);
     const loaded = await loadConfig(configPath, { cacheDir: storeInProject ? join(storeDir, "cache", "config") : undefined });
     const jobs = await collectJobs(loaded, options.args);
     const namespace = storeInProject ? "" : projectNamespace(projectDir);

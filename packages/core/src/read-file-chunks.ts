@@ -25,7 +25,8 @@ export async function takeTurnIfDue(): Promise<void> {
   turnDue = performance.now() + TURN_EVERY_MS;
 }
 
-export type SmallRead = { readonly kind: "small"; readonly bytes: Buffer } | { readonly kind: "large" } | { readonly kind: "not-a-file" };
+/** A large file comes with its descriptor, still open, so the stream reads the file that was checked (close it, or stream it). */
+export type SmallRead = { readonly kind: "small"; readonly bytes: Buffer } | { readonly kind: "large"; readonly fd: number } | { readonly kind: "not-a-file" };
 
 /**
  * Reads `path` whole when it is a regular file of at most WHOLE_FILE_BYTES. Opened without blocking (a FIFO
@@ -34,22 +35,35 @@ export type SmallRead = { readonly kind: "small"; readonly bytes: Buffer } | { r
  */
 export function readSmallFile(path: string, noFollow = false): SmallRead {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0));
+  let keep = false;
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { kind: "not-a-file" };
-    return st.size <= WHOLE_FILE_BYTES ? { kind: "small", bytes: readFileSync(fd) } : { kind: "large" };
+    if (st.size <= WHOLE_FILE_BYTES) return { kind: "small", bytes: readFileSync(fd) };
+    keep = true;
+    return { kind: "large", fd };
   } finally {
-    closeSync(fd);
+    if (!keep) closeSync(fd);
   }
 }
 
-/** Calls `onChunk` with the bytes of the file at `path`, in order: one chunk for a small file, a stream's chunks otherwise. */
+/** A stream of the large file `read` opened (its descriptor is closed at the end or on error). */
+export function streamOf(path: string, read: { readonly fd: number }): NodeJS.ReadableStream & AsyncIterable<Buffer> {
+  return createReadStream(path, { fd: read.fd, autoClose: true }) as NodeJS.ReadableStream & AsyncIterable<Buffer>;
+}
+
+/**
+ * Calls `onChunk` with the bytes of the file at `path`, in order: one chunk for a small file, a stream's chunks
+ * otherwise. A path that is no longer a regular file (a FIFO, a directory put there since it was listed) is an
+ * ENOENT error, as if deleted: the file that was listed is gone, and reading a FIFO would wait for a writer forever.
+ */
 export async function readFileChunks(path: string, onChunk: (chunk: Buffer) => void): Promise<void> {
   const read = readSmallFile(path);
+  if (read.kind === "not-a-file") throw Object.assign(new Error(`ENOENT: no longer a regular file, open '${path}'`), { code: "ENOENT", path });
   if (read.kind === "small") {
     onChunk(read.bytes);
     await takeTurnIfDue();
     return;
   }
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) onChunk(chunk);
+  for await (const chunk of streamOf(path, read)) onChunk(chunk);
 }

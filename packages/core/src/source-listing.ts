@@ -1,7 +1,7 @@
 import { lstatSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ConfigError } from "./errors.js";
+import { BuildError, ConfigError } from "./errors.js";
 import { gitListing, type GitBlob } from "./git-listing.js";
 import { escapeInvalid } from "./git-records.js";
 
@@ -23,8 +23,17 @@ function excluded(relPath: string, extra: readonly string[]): boolean {
   return extra.some((prefix) => relPath === prefix || relPath.startsWith(`${prefix}/`));
 }
 
-async function walk(root: string, rel: string, out: string[], unreadable: string[]): Promise<void> {
-  const entries = await readdir(join(root, rel), { withFileTypes: true });
+async function walk(root: string, rel: string, out: string[], unreadable: string[], denied: string[]): Promise<void> {
+  let entries;
+  try {
+    entries = await readdir(join(root, rel), { withFileTypes: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Refused only by a tree that holds it: the walk lists the whole project, most of which no tree may use.
+    if (code === "EACCES" || code === "EPERM") return void denied.push(rel);
+    if (rel !== "" && (code === "ENOENT" || code === "ENOTDIR")) return; // gone since its parent was read
+    throw err;
+  }
   // A name that is not UTF-8 comes back with U+FFFD in it, and so names no file: read such a directory's
   // names as bytes to tell those from a real U+FFFD.
   const invalid = new Set<string>();
@@ -38,7 +47,7 @@ async function walk(root: string, rel: string, out: string[], unreadable: string
   for (const entry of entries) {
     const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
     if (ALWAYS_EXCLUDED.has(entry.name) || invalid.has(entry.name)) continue;
-    if (entry.isDirectory()) await walk(root, child, out, unreadable);
+    if (entry.isDirectory()) await walk(root, child, out, unreadable, denied);
     else out.push(child);
   }
 }
@@ -94,6 +103,8 @@ export class SourceListing {
   /** Project-relative paths whose names are not UTF-8 (escaped): refused by a tree that holds one. */
   #unreadable: readonly string[] = [];
   #walkBecause: string | undefined;
+  /** Project-relative directories the walk may not read: refused by a tree that holds one. */
+  #denied: readonly string[] = [];
 
   constructor(
     readonly projectDir: string,
@@ -118,8 +129,10 @@ export class SourceListing {
       let files: string[] = [];
       if (git === undefined) {
         const unreadable: string[] = [];
-        await walk(this.projectDir, "", files, unreadable);
+        const denied: string[] = [];
+        await walk(this.projectDir, "", files, unreadable, denied);
         this.#unreadable = unreadable;
+        this.#denied = denied;
       } else {
         files = git.files;
         this.#clean = git.clean;
@@ -163,6 +176,10 @@ export class SourceListing {
         "bad-argument",
         `projectPath("/${relDir}"): the name of ${unreadable} is not valid UTF-8, so makes cannot hash it under a name that stays the same; rename it (its bytes that are not UTF-8 are shown as \\xNN)`,
       );
+    }
+    const denied = this.#denied.find((p) => relDir === "" || p === relDir || p.startsWith(`${relDir}/`) || relDir.startsWith(`${p}/`));
+    if (denied !== undefined) {
+      throw new BuildError("unreadable-source", `projectPath("/${relDir}"): cannot read the directory ${denied} (permission denied); make it readable by this user, or move it out of the tree`);
     }
     const [from, to] = relDir === "" ? [0, all.length] : range(all, `${relDir}/`);
     const skip = relDir === "" ? 0 : relDir.length + 1;

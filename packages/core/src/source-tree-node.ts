@@ -1,7 +1,7 @@
 import { lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { readlink } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ConfigError } from "./errors.js";
+import { BuildError, ConfigError } from "./errors.js";
 import { MakesNode, type Fingerprint } from "./makes-node.js";
 import { fingerprintOf } from "./fingerprint-of.js";
 import { Encoded } from "./canonical-hash.js";
@@ -137,27 +137,30 @@ export class SourceTreeNode extends MakesNode {
         const abs = join(root, rel);
         // Synchronous: a monorepo has thousands of files and each is one cheap lstat; the promise API
         // costs several times more per call than the call itself.
-        let st;
         try {
-          st = lstatSync(abs, { throwIfNoEntry: false });
-        } catch {
-          st = undefined;
-        }
-        if (st === undefined) return; // listed by git but deleted: not part of the tree
-        try {
+          const st = lstatSync(abs, { throwIfNoEntry: false });
+          if (st === undefined) return; // listed by git but deleted: not part of the tree
           if (st.isSymbolicLink()) {
             entries[index] = { path: rel, type: "symlink", mode: 0o777, value: await readlink(abs) };
           } else if (st.isFile()) {
             entries[index] = { path: rel, type: "file", mode: st.mode & 0o100 ? 0o755 : 0o644, value: await ctx.fileDigest(abs, st, prefix + rel) };
           }
         } catch (err) {
-          // Deleted since the lstat (an editor's save by rename, a build tool's temporary file): as if
-          // it had been gone already; the next run sees the tree as it is then.
-          if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === "EACCES" || code === "EPERM") {
+            throw new BuildError("unreadable-source", `projectPath("/${this.relDir}"): cannot read ${prefix + rel} (${code === "EACCES" ? "permission denied" : "operation not permitted"}); make it readable by this user, or move it out of the tree`);
+          }
+          // Gone or changed type since it was listed (an editor's save by rename, a checkout turning a directory
+          // into a file, a symlink replaced): as if it had been gone already; the next run sees the tree as it
+          // is then. (EINVAL: readlink of what is no longer a symlink.)
+          if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "EINVAL") throw err;
         }
       }),
     );
-    return this.#fingerprintOf(entries.filter((e): e is SourceEntry => e !== undefined));
+    const present = entries.filter((e): e is SourceEntry => e !== undefined);
+    // Files listed (by git's index) but none on disk: the tree itself may be gone, which is an error, not an empty tree.
+    if (present.length === 0 && files.length > 0) checkSourceRoot(ctx.projectDir, this.relDir, root);
+    return this.#fingerprintOf(present);
   }
 
   #fingerprintOf(entries: readonly SourceEntry[]): Fingerprint {
