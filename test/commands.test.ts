@@ -433,3 +433,34 @@ test("makes --version prints the version of @makes/cli on stdout and exits 0, an
   assert.equal(script.code, 0, shown(script));
   assert.match(script.stdout, /^hello --version$/m);
 });
+
+test("makes gc and makes verify --repair on a read-only store: one line naming the path, exit 1, nothing removed", { timeout: 120_000 }, async (t) => {
+  const disk = join(await tempDir(t, "makes-gc-ro-"), "store");
+  await mkdir(disk);
+  const { execFileSync } = await import("node:child_process");
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=8m", "tmpfs", disk], { stdio: "pipe" });
+  } catch {
+    return t.skip("cannot mount a tmpfs here: needs root or CAP_SYS_ADMIN");
+  }
+  try {
+    const dir = await makeProject(t, { "makes.ts": makesTs(`  return { jobs: { "/a": makeDerivation({ name: "a", env: { v: process.env.V ?? "1" }, builder: "mkdir -p $out && echo $v > $out/v" }) } };`) });
+    for (const v of ["1", "2"]) {
+      const r = await runMakes(dir, ["run", "/a", "--store", disk], { env: { V: v } });
+      assert.equal(r.code, 0, shown(r));
+    }
+    const layout = storeOf(disk, { root: true });
+    const before = await storeEntries(layout);
+    await rm(join(disk, "store", before[0] ?? "", "v")).catch(() => undefined); // a damaged path for --repair
+    execFileSync("mount", ["-o", "remount,ro", disk]);
+    for (const args of [["gc", "--keep-since", "0s"], ["verify", "--repair"]]) {
+      const r = await runMakes(dir, [...args, "--store", disk]);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${shown(r)}`);
+      assert.doesNotMatch(r.stderr, /internal error|\n\s+at /, shown(r));
+      assert.match(r.stderr, /^makes: error: The store is on a read-only file system \(\S+\) while removing \S+ \(makes (gc|verify --repair)\); /m, shown(r));
+    }
+    assert.deepEqual(await storeEntries(layout), before);
+  } finally {
+    execFileSync("umount", [disk]);
+  }
+});

@@ -48,6 +48,29 @@ test("export to a full disk: one 'no space left' line, exit 1, no temporary file
   }
 });
 
+test("export into a read-only or a forbidden directory names that file and -o, not the store", { timeout: 120_000 }, async (t) => {
+  const dir = await makeProject(t, { "makes.ts": MAKES_TS });
+  const built = await runMakes(dir, ["run", "/rimg"]);
+  assert.equal(built.code, 0, shown(built));
+  const disk = join(await tempDir(t, "makes-export-ro-"), "disk");
+  await mkdir(disk);
+  if (!tryMountTmpfs(t, disk, "size=1m,ro", "the read-only export")) return;
+  try {
+    const r = await runMakes(dir, ["export", "/rimg", "--format", "oci-archive", "-o", join(disk, "img.tar")]);
+    assertOneLine(r, 1, /^makes: error: Cannot write \S+\/img\.tar: it is on a read-only file system; or write it elsewhere with -o FILE\.$/, "read-only");
+    assert.doesNotMatch(r.stderr, /--store|makes gc/, "nothing about the store");
+  } finally {
+    execFileSync("umount", [disk]);
+  }
+  if (process.getuid?.() !== 0) return;
+  // As another user, into a directory that user may not enter: the clean-up fails as the write did.
+  const locked = join(await tempDir(t, "makes-export-locked-"), "locked");
+  await mkdir(locked, { mode: 0o700 });
+  execFileSync("chown", ["-R", "65534:65534", dir]);
+  const r = await runMakes(dir, ["export", "/rimg", "--format", "oci-archive", "-o", join(locked, "img.tar")], { uid: 65534, env: { HOME: dir } });
+  assertOneLine(r, 1, /^makes: error: Cannot write \S+\/img\.tar: permission denied \(EACCES\); make its directory writable by this user, or write it elsewhere with -o FILE\.$/, "forbidden");
+});
+
 test("export -o - into a pipe whose reader goes away ends quietly with 141 (128 + SIGPIPE)", { timeout: 120_000 }, async (t) => {
   const dir = await makeProject(t, { "makes.ts": MAKES_TS });
   const built = await runMakes(dir, ["run", "/img"]);

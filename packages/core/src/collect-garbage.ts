@@ -1,6 +1,7 @@
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { refuseWhileBuilding } from "./refuse-while-building.js";
+import { removeAll } from "./remove-all.js";
 import type { Store } from "./store.js";
 
 export interface GcResult {
@@ -73,9 +74,7 @@ export async function collectGarbage(
     freedBytes += await sizeOf(path);
     removed.push(entry);
     if (options.dryRun) continue;
-    await rm(store.layout.metaPath(hash), { force: true });
-    await rm(path, { recursive: true, force: true });
-    await rm(store.layout.logPath(hash), { force: true });
+    await removeAll([store.layout.metaPath(hash), path, store.layout.logPath(hash)], `removing ${entry} (makes gc)`);
   }
   // Metadata whose output was deleted by hand and that nothing reaches: without this, `makes verify`
   // would report the path as missing after every gc, although it tells the user to run gc.
@@ -90,8 +89,8 @@ export async function collectGarbage(
     if (meta !== undefined && (await store.exists(store.layout.storePath(hash, meta.name)))) continue;
     removed.push(meta === undefined ? hash : `${hash}-${meta.name}`);
     if (options.dryRun) continue;
-    await rm(store.layout.metaPath(hash), { force: true });
-    await rm(store.layout.logPath(hash), { force: true });
+    await removeAll([store.layout.metaPath(hash), store.layout.logPath(hash)], `removing the metadata of ${hash} (makes gc)`);
   }
   return { staleJobs, removed, freedBytes, kept };
 }
+

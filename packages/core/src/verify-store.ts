@@ -1,5 +1,6 @@
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { refuseWhileBuilding } from "./refuse-while-building.js";
+import { removeAll } from "./remove-all.js";
 import type { Store } from "./store.js";
 import { treeDigest } from "./tree-digest.js";
 
@@ -36,8 +37,5 @@ export async function verifyStore(store: Store): Promise<{ checked: number; prob
  */
 export async function repairStore(store: Store, problems: readonly VerifyProblem[]): Promise<void> {
   await refuseWhileBuilding(store, "makes verify --repair");
-  for (const p of problems) {
-    await rm(store.layout.metaPath(p.hash), { force: true });
-    await rm(p.path, { recursive: true, force: true });
-  }
+  for (const p of problems) await removeAll([store.layout.metaPath(p.hash), p.path], `removing ${p.path} (makes verify --repair)`);
 }

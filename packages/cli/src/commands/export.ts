@@ -6,6 +6,7 @@ import { exportImage, type ExportFormat } from "@makes/builders";
 import { type GlobalOptions } from "../global-options.js";
 import { interruptSignal } from "../interrupt.js";
 import { cwdOf, openProject } from "../open-project.js";
+import { outputFileError } from "../output-file-error.js";
 import { createReporter } from "../reporters/create-reporter.js";
 import { buildOnce } from "./run.js";
 
@@ -22,8 +23,9 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
   }
   const target = toStdout ? undefined : resolve(cwdOf(args), args.output ?? "");
   if (target !== undefined) {
-    const parent = await stat(dirname(target)).catch(() => undefined);
-    if (parent === undefined || !parent.isDirectory()) {
+    const parent = await stat(dirname(target)).catch((err: NodeJS.ErrnoException) => err);
+    if (parent instanceof Error && parent.code !== "ENOENT" && parent.code !== "ENOTDIR") throw outputFileError(parent, target);
+    if (parent instanceof Error || !parent.isDirectory()) {
       throw new UsageError("bad-flag", `-o ${args.output ?? ""}: the directory ${dirname(target)} does not exist; create it or choose another file`);
     }
     if ((await stat(target).catch(() => undefined))?.isDirectory() === true) {
@@ -66,8 +68,9 @@ export async function exportCommand(args: GlobalOptions & { readonly job: string
       await closed; // every byte is on disk before the archive gets its name
       await rename(tmp, final);
     } catch (err) {
-      await rm(tmp, { force: true });
-      throw storeErrorFrom(err, `writing ${final}`);
+      // Best effort: in a directory makes may not enter, the removal fails the same way the write did.
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw outputFileError(err, final);
     }
     process.stderr.write(`makes export: wrote ${args.format} ${final}\n`);
     return 0;
