@@ -84,3 +84,11 @@ test("nothing is written under a symlink of the tree, even if the listing named 
   await assert.rejects(copySourceTree(root, out, entries, 'projectPath("/src")'), /internal: .*deep\/link\/x is under the symlink deep\/link/);
   assert.equal(await readFile(join(root, "a.txt"), "utf8"), "a\n");
 });
+
+test("an aborted copy (Ctrl-C) stops between files instead of copying the rest of the tree", async (t) => {
+  const { root, out, entries } = await tree(t);
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(copySourceTree(root, out, entries, 'projectPath("/src")', controller.signal), { name: "AbortError" });
+  assert.equal((await lstat(join(out, "deep", "er")).catch(() => undefined)) === undefined, true, "stopped after the first file");
+});

@@ -23,7 +23,7 @@ export interface SourceEntry {
  * hashed with: a file edited or deleted since is a BuildError, never a tree whose content and hash disagree.
  * Nothing is written through a symlink: the listing leaves out paths under one, and files are opened "wx".
  */
-export async function copySourceTree(root: string, out: string, entries: readonly SourceEntry[], label: string): Promise<void> {
+export async function copySourceTree(root: string, out: string, entries: readonly SourceEntry[], label: string, signal?: AbortSignal): Promise<void> {
   const changed = (path: string): BuildError =>
     new BuildError("bad-output", `${label}: ${path} changed while it was being copied into the store; run again`);
   const links = new Set<string>();
@@ -66,6 +66,8 @@ export async function copySourceTree(root: string, out: string, entries: readonl
       }
     }
     await takeTurnIfDue();
+    // A big tree takes seconds: Ctrl-C stops the copy between files, not after the last one.
+    signal?.throwIfAborted();
   }
 }
 

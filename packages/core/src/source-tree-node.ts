@@ -176,7 +176,7 @@ export class SourceTreeNode extends MakesNode {
     const entries = this.#entries;
     if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
     await makeDirs(ctx.out);
-    await copySourceTree(join(ctx.projectDir, this.relDir), ctx.out, entries, `projectPath("/${this.relDir}")`);
+    await copySourceTree(join(ctx.projectDir, this.relDir), ctx.out, entries, `projectPath("/${this.relDir}")`, ctx.signal);
   }
 }
 
