@@ -35,25 +35,27 @@ function assertOneLineError(r: Awaited<ReturnType<typeof runMakes>>, pattern: Re
   assert.match(errors[0] ?? "", pattern, shown(r));
 }
 
+/** A project of `files` that nobody owns, with `unreadable` made so (mode 000), run as nobody: /web, then /other. */
+async function runWithUnreadable(t: Parameters<typeof makeProject>[0], files: Record<string, string>, unreadable: string) {
+  const dir = await makeProject(t, { "makes.ts": TREES, "web/index.html": "hi\n", "other/a": "a\n", ...files });
+  execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, dir]);
+  await chmod(join(dir, unreadable), 0o000);
+  const web = await runMakes(dir, ["run", "/web"], { uid: NOBODY, env: { HOME: dir } });
+  const other = await runMakes(dir, ["run", "/other"], { uid: NOBODY, env: { HOME: dir } });
+  return { dir, web, other };
+}
+
 test("a source file makes may not read is a one-line error naming it; other trees still build", async (t) => {
   if (!asRoot(t)) return;
-  const dir = await makeProject(t, { "makes.ts": TREES, "web/index.html": "hi\n", "web/noread": "secret\n", "other/a": "a\n" });
-  execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, dir]);
-  await chmod(join(dir, "web", "noread"), 0o000);
-  const r = await runMakes(dir, ["run", "/web"], { uid: NOBODY, env: { HOME: dir } });
-  assertOneLineError(r, /^makes: error: projectPath\("\/web"\): cannot read web\/noread \(permission denied\); make it readable by this user, or move it out of the tree$/);
-  const other = await runMakes(dir, ["run", "/other"], { uid: NOBODY, env: { HOME: dir } });
+  const { web, other } = await runWithUnreadable(t, { "web/noread": "secret\n" }, "web/noread");
+  assertOneLineError(web, /^makes: error: projectPath\("\/web"\): cannot read web\/noread \(permission denied\); make it readable by this user, or move it out of the tree$/);
   assert.equal(other.code, 0, shown(other));
 });
 
 test("a directory makes may not read fails only the trees that hold it, in one line, with no crash", async (t) => {
   if (!asRoot(t)) return;
-  const dir = await makeProject(t, { "makes.ts": TREES, "web/index.html": "hi\n", "web/locked/x": "x\n", "other/a": "a\n" });
-  execFileSync("chown", ["-R", `${NOBODY}:${NOBODY}`, dir]);
-  await chmod(join(dir, "web", "locked"), 0o000);
-  const r = await runMakes(dir, ["run", "/web"], { uid: NOBODY, env: { HOME: dir } });
-  assertOneLineError(r, /^makes: error: projectPath\("\/web"\): cannot read the directory web\/locked \(permission denied\); make it readable by this user, or move it out of the tree$/);
-  const other = await runMakes(dir, ["run", "/other"], { uid: NOBODY, env: { HOME: dir } });
+  const { dir, web, other } = await runWithUnreadable(t, { "web/locked/x": "x\n" }, "web/locked");
+  assertOneLineError(web, /^makes: error: projectPath\("\/web"\): cannot read the directory web\/locked \(permission denied\); make it readable by this user, or move it out of the tree$/);
   assert.equal(other.code, 0, shown(other));
   assert.deepEqual(await (await import("node:fs/promises")).readdir(join(dir, ".makes", "tmp")), [], "no build directory left");
 });

@@ -19,13 +19,14 @@ export interface SourceEntry {
 }
 
 /**
- * Copies `entries` from `root` into `out` (which exists), checking each file's bytes against the digest it was
+ * Copies `entries` from `root` into a new directory `out`, checking each file's bytes against the digest it was
  * hashed with: a file edited or deleted since is a BuildError, never a tree whose content and hash disagree.
  * Nothing is written through a symlink: the listing leaves out paths under one, and files are opened "wx".
  */
 export async function copySourceTree(root: string, out: string, entries: readonly SourceEntry[], label: string, signal?: AbortSignal): Promise<void> {
   const changed = (path: string): BuildError =>
     new BuildError("bad-output", `${label}: ${path} changed while it was being copied into the store; run again`);
+  await makeDirs(out);
   const links = new Set<string>();
   const dirs = new Set<string>([out]);
   for (const entry of entries) {

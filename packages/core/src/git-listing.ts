@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readFileSync, realpathSync, statSync } from "nod
 import { dirname, join, resolve } from "node:path";
 import { ATTRIBUTES, attributeSources, isAttributes, type GitWhere } from "./git-attributes.js";
 import { decodeRecords, nulSeparated } from "./git-records.js";
-import { runGit } from "./run-git.js";
+import { runGit, type GitFailure } from "./run-git.js";
 
 /** A tracked file that git vouches for: its content is the blob `oid` and its mode the one recorded. */
 export interface GitBlob {
@@ -100,7 +100,7 @@ function indexBytes(top: string | undefined): number | undefined {
  * content where its racy-clean rule says it must. Undefined outside a work tree; in one, without git on the PATH
  * or when git fails (a damaged index), why: the caller walks the tree instead, and says so.
  */
-export async function gitListing(projectDir: string): Promise<GitListing | { readonly walkBecause: string } | undefined> {
+export async function gitListing(projectDir: string): Promise<GitListing | { readonly walkBecause: GitFailure } | undefined> {
   // Starting git costs tens of milliseconds: not worth it where there is no repository to ask.
   const top = gitTopLevel(projectDir);
   if (top === undefined && process.env.GIT_DIR === undefined) return undefined;
@@ -115,11 +115,9 @@ export async function gitListing(projectDir: string): Promise<GitListing | { rea
     split ? runGit(projectDir, [...untrackedArgs, showAttributes]) : Promise.resolve(Buffer.alloc(0)),
     runGit(projectDir, ["rev-parse", "--show-toplevel", "--git-path", "info/attributes"]),
   ]);
-  for (const out of [trackedOut, untrackedOut, whereOut]) {
-    if (out === "not-found") return { walkBecause: "git is not on the PATH" };
-    if (!Buffer.isBuffer(out)) return { walkBecause: `git failed: ${out.failed}` };
-  }
-  if (!Buffer.isBuffer(trackedOut) || !Buffer.isBuffer(untrackedOut) || !Buffer.isBuffer(whereOut)) return undefined; // (for the types)
+  if (!Buffer.isBuffer(trackedOut)) return { walkBecause: trackedOut };
+  if (!Buffer.isBuffer(untrackedOut)) return { walkBecause: untrackedOut };
+  if (!Buffer.isBuffer(whereOut)) return { walkBecause: whereOut };
   const where = parseWhere(projectDir, whereOut.toString("utf8"));
   // git lists paths relative to the project only when the project is inside the work tree git uses: with
   // GIT_WORK_TREE naming another, they are that tree's, and its blobs say nothing about the project's files.
@@ -132,7 +130,7 @@ export async function gitListing(projectDir: string): Promise<GitListing | { rea
   const converting = attributeSources(projectDir, where, listing.files, untrackedFiles);
   if (untrackedFiles.some(isAttributes)) {
     const walked = await runGit(projectDir, untrackedArgs);
-    if (!Buffer.isBuffer(walked)) return { walkBecause: walked === "not-found" ? "git is not on the PATH" : `git failed: ${walked.failed}` };
+    if (!Buffer.isBuffer(walked)) return { walkBecause: walked };
     untracked = decodeRecords(walked, (record) => record, exists);
     untrackedFiles = nulSeparated(untracked.text);
   }

@@ -108,10 +108,9 @@ export class Project {
     const hashes = await hashGraph(graph, { projectDir: this.projectDir, listing, statCache, blobs });
     await Promise.all([statCache.save(), blobs.save()]);
     const why = listing.walkBecause;
+    const walked = `so the source trees of ${this.projectDir} (a git work tree) are read from disk with the files .gitignore ignores`;
     const warnings =
-      why === undefined
-        ? []
-        : [`${why}, so the source trees of ${this.projectDir} (a git work tree) are read from disk with the files .gitignore ignores; ${why.startsWith("git is not") ? "install git" : "fix what git says"} to leave them out`];
+      why === undefined ? [] : [why === "not-found" ? `git is not on the PATH, ${walked}; install git to leave them out` : `git failed: ${why.failed}, ${walked}; fix what git says to leave them out`];
     return { jobs, roots, graph, nodes: graph.order, hashes, warnings };
   }
 

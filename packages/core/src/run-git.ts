@@ -27,8 +27,11 @@ const TRUSTWORTHY = [
   "safe.directory=*",
 ].flatMap((setting) => ["-c", setting]);
 
+/** Why git gave no output: it is not on the PATH, or it failed (its first line on stderr, or how it ended). */
+export type GitFailure = { readonly failed: string } | "not-found";
+
 /** git's output, or why there is none. */
-export type GitRun = Buffer | { readonly failed: string } | "not-found";
+export type GitRun = Buffer | GitFailure;
 
 /**
  * Runs git with its output going to an unlinked temporary file rather than a pipe: the index listing is ~80

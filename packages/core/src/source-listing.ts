@@ -3,6 +3,7 @@ import { readdir } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { BuildError, ConfigError } from "./errors.js";
 import { gitListing, type GitBlob } from "./git-listing.js";
+import type { GitFailure } from "./run-git.js";
 import { escapeInvalid } from "./git-records.js";
 
 /** Directory names never part of a source tree, whatever git says. */
@@ -102,7 +103,7 @@ export class SourceListing {
   #clean: ReadonlyMap<string, GitBlob> = new Map();
   /** Project-relative paths whose names are not UTF-8 (escaped): refused by a tree that holds one. */
   #unreadable: readonly string[] = [];
-  #walkBecause: string | undefined;
+  #walkBecause: GitFailure | undefined;
   /** Project-relative directories the walk may not read: refused by a tree that holds one. */
   #denied: readonly string[] = [];
 
@@ -151,7 +152,7 @@ export class SourceListing {
   }
 
   /** Why a project in a git work tree was walked, ignored files included (no git, git failed). Known once `all()` has resolved. */
-  get walkBecause(): string | undefined {
+  get walkBecause(): GitFailure | undefined {
     return this.#walkBecause;
   }
 

@@ -7,7 +7,6 @@ import { fingerprintOf } from "./fingerprint-of.js";
 import { Encoded } from "./canonical-hash.js";
 import type { FingerprintContext, ListedFile } from "./fingerprint-context.js";
 import type { BuildContext } from "./build-context.js";
-import { makeDirs } from "./make-dirs.js";
 import { copySourceTree, type SourceEntry } from "./copy-source-tree.js";
 
 /** The entry of a file whose mode and digest came with the listing (git vouches for it), else undefined. */
@@ -175,7 +174,6 @@ export class SourceTreeNode extends MakesNode {
   async build(ctx: BuildContext): Promise<void> {
     const entries = this.#entries;
     if (entries === undefined) throw new Error("internal: source tree built before it was fingerprinted");
-    await makeDirs(ctx.out);
     await copySourceTree(join(ctx.projectDir, this.relDir), ctx.out, entries, `projectPath("/${this.relDir}")`, ctx.signal);
   }
 }
